@@ -1,0 +1,161 @@
+"""Where a notebook runs: device, seeding, training budgets (profiles) and the run card.
+
+Every training call in a chapter takes its budget from the active profile, so
+one notebook serves a GPU reader, a CPU reader and CI:
+
+* ``full``  - the budget the chapter's text describes. Default when CUDA is available.
+* ``quick`` - a small subset and few epochs, about a minute or two on 2 CPU cores.
+  Default otherwise; CI uses it.
+
+Choose one explicitly with the environment variable ``CNNKIT_PROFILE``.
+
+>>> P = profile()                       # doctest: +SKIP
+>>> epochs = P.pick(quick=2, full=30)   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+PROFILES = ("quick", "full")
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best available device: CUDA, then Apple MPS, then the CPU.
+
+    ``prefer`` (or the environment variable ``CNNKIT_DEVICE``) forces one,
+    e.g. ``"cpu"`` to compare speeds.
+
+    >>> get_device("cpu")
+    device(type='cpu')
+    """
+    prefer = prefer or os.environ.get("CNNKIT_DEVICE")
+    if prefer:
+        dev = torch.device(prefer)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("CNNKIT_DEVICE asks for CUDA but torch.cuda.is_available() is False")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy and torch (CPU and CUDA) so a run can be repeated.
+
+    >>> seed_everything(0); a = torch.rand(1); seed_everything(0); bool(a == torch.rand(1))
+    0
+    True
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return seed
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A training budget. ``pick`` chooses the value that belongs to this profile.
+
+    >>> Profile("quick").pick(quick=2, full=30)
+    2
+    >>> Profile("full").is_full
+    True
+    """
+
+    name: str
+
+    def __post_init__(self):
+        if self.name not in PROFILES:
+            raise ValueError(f"unknown profile {self.name!r}: expected one of {PROFILES}")
+
+    @property
+    def is_quick(self) -> bool:
+        return self.name == "quick"
+
+    @property
+    def is_full(self) -> bool:
+        return self.name == "full"
+
+    def pick(self, *, quick, full):
+        """Return ``quick`` or ``full`` depending on this profile."""
+        return quick if self.is_quick else full
+
+    def describe(self) -> str:
+        if self.is_quick:
+            return ("quick: small class-balanced subsets and few epochs, so the notebook runs in "
+                    "a couple of minutes on a CPU; accuracies are far below the lecture's")
+        return "full: the budget the text describes (full datasets, the lecture's epochs)"
+
+
+def profile(name: str | None = None) -> Profile:
+    """The active profile: ``name``, else ``$CNNKIT_PROFILE``, else full on CUDA and quick elsewhere.
+
+    >>> profile("quick").name
+    'quick'
+    """
+    name = name or os.environ.get("CNNKIT_PROFILE") or ("full" if torch.cuda.is_available() else "quick")
+    return Profile(name.strip().lower())
+
+
+def _version(mod: str) -> str:
+    try:
+        from importlib.metadata import version
+        return version(mod)
+    except Exception:  # pragma: no cover - not installed
+        return "not installed"
+
+
+class RunCard:
+    """Say where a notebook's numbers come from: device, profile, versions and time taken.
+
+    Create it near the top of a notebook (it prints the card) and call
+    :meth:`finish` in the last cell (it prints the elapsed time).
+
+    >>> card = RunCard()          # doctest: +SKIP
+    >>> card.finish()             # doctest: +SKIP
+    """
+
+    def __init__(self, show: bool = True):
+        self.start = time.time()
+        self.device = get_device()
+        self.profile = profile()
+        if show:
+            print(self.text())
+
+    def info(self) -> dict:
+        dev = self.device
+        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
+        from . import __version__
+        return {
+            "device": f"{dev.type} ({name}, {os.cpu_count()} CPU cores)",
+            "profile": self.profile.describe(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "torchvision": _version("torchvision"),
+            "cnnkit": __version__,
+            "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.start)),
+        }
+
+    def text(self) -> str:
+        return "\n".join(f"{k:>12}: {v}" for k, v in self.info().items())
+
+    def elapsed(self) -> float:
+        return time.time() - self.start
+
+    def finish(self) -> float:
+        """Print and return the seconds since the card was created."""
+        s = self.elapsed()
+        print(f"notebook ran in {s:.0f} s ({s / 60:.1f} min) on {self.device.type}, profile {self.profile.name}")
+        return s
