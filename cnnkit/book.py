@@ -7,6 +7,7 @@ are generated from them::
     python -m cnnkit.book sync                      # rewrite badge + install cell of every chapter
     python -m cnnkit.book check                     # exit 1 if a chapter disagrees with _config.yml
     python -m cnnkit.book new 03_pooling "Pooling and other ways to down-sample"
+    python -m cnnkit.book run chapters/01_why_not_mlp.ipynb   # execute top to bottom in a fresh kernel, store outputs
 """
 from __future__ import annotations
 
@@ -122,6 +123,21 @@ def new_chapter(slug: str, title: str, root: Path | None = None) -> Path:
     return path
 
 
+def execute(path: Path, timeout: int = 3600) -> float:
+    """Run a notebook top to bottom in a fresh kernel (working directory: its folder) and store
+    the outputs in place. Returns the seconds it took. The profile comes from ``CNNKIT_PROFILE``."""
+    import time
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    start = time.time()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.resolve().parent)}}).execute()
+    nbformat.write(nb, path)
+    return time.time() - start
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cnnkit.book", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -130,7 +146,13 @@ def main(argv=None) -> int:
     n = sub.add_parser("new", help="create a chapter notebook with the standard opening cells")
     n.add_argument("slug")
     n.add_argument("title")
+    r = sub.add_parser("run", help="execute notebooks top to bottom in a fresh kernel and store their outputs")
+    r.add_argument("notebooks", nargs="+")
     args = ap.parse_args(argv)
+    if args.cmd == "run":
+        for nbpath in args.notebooks:
+            print(f"{nbpath}: ran in {execute(Path(nbpath)):.0f} s", flush=True)
+        return 0
     root = repo_root()
     if args.cmd == "new":
         print(new_chapter(args.slug, args.title, root))

@@ -49,11 +49,10 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def seed_everything(seed: int = 0) -> int:
+def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) so a run can be repeated.
 
     >>> seed_everything(0); a = torch.rand(1); seed_everything(0); bool(a == torch.rand(1))
-    0
     True
     """
     random.seed(seed)
@@ -61,7 +60,6 @@ def seed_everything(seed: int = 0) -> int:
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
-    return seed
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,27 @@ def first_cnn(in_channels: int = 1, image_size: int = 28, num_classes: int = 10,
         raise ValueError(f"{len(channels)} unpadded {kernel_size}x{kernel_size} convolutions do not fit a {image_size}x{image_size} image")
     layers += [nn.Flatten(), nn.Linear(c * s * s, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)]
     return init_weights(nn.Sequential(*layers), "kaiming")
+
+
+# ---------------------------------------------------------------- chapter 03
+
+
+# ---------------------------------------------------------------- chapter 04
+
+
+# ---------------------------------------------------------------- chapter 05
+
+
+# ---------------------------------------------------------------- chapter 06
+
+
+# ---------------------------------------------------------------- chapter 07
+
+
+# ---------------------------------------------------------------- chapter 08
+
+
+# ---------------------------------------------------------------- chapter 09
+
+
+# ---------------------------------------------------------------- chapter 10

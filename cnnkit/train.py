@@ -249,7 +249,8 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None) -> History:
 def fit(model: nn.Module, train, test=None, *, epochs: int = 1, optimizer=None, lr: float = 1e-3,
         loss_fn=None, scheduler=None, scheduler_interval: str = "epoch", device=None, amp="auto",
         max_grad_norm: float | None = None, max_loss: float = 1e3, progress: bool = True,
-        name: str = "", checkpoint=None, resume: bool = False, history: History | None = None) -> History:
+        name: str = "", checkpoint=None, resume: bool = False, history: History | None = None,
+        batch_fn=None, after_backward=None) -> History:
     """Train ``model`` on batches from ``train``; evaluate on ``test`` after every epoch.
 
     Arguments that matter most:
@@ -259,6 +260,10 @@ def fit(model: nn.Module, train, test=None, *, epochs: int = 1, optimizer=None, 
     * ``scheduler`` is stepped every epoch, or every batch with ``scheduler_interval="batch"``.
     * ``checkpoint="runs/x.pt"`` saves after every epoch; ``resume=True`` continues from it.
     * ``max_loss``: a batch loss above this (or NaN/inf) stops the run as diverged.
+    * ``batch_fn(x, y) -> (x, y)`` changes each *training* batch on the device (mixup,
+      distillation targets); targets may become class probabilities.
+    * ``after_backward(model)`` is called after every backward pass, before the
+      optimizer step (e.g. to record gradient norms per layer).
 
     Returns a :class:`History`; an interrupt (Ctrl-C) returns the history so far.
 
@@ -294,6 +299,8 @@ def fit(model: nn.Module, train, test=None, *, epochs: int = 1, optimizer=None, 
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 if device.type == "cuda" and x.dim() == 4:
                     x = x.contiguous(memory_format=torch.channels_last)
+                if batch_fn is not None:
+                    x, y = batch_fn(x, y)
                 with autocast():
                     out = _forward(model, x)
                     loss = loss_fn(out.float(), y)
@@ -307,13 +314,19 @@ def fit(model: nn.Module, train, test=None, *, epochs: int = 1, optimizer=None, 
                 optimizer.zero_grad(set_to_none=True)
                 if scaler is not None:
                     scaler.scale(loss).backward()
-                    if max_grad_norm:
+                    if after_backward is not None:
                         scaler.unscale_(optimizer)
+                        after_backward(model)
+                    if max_grad_norm:
+                        if after_backward is None:
+                            scaler.unscale_(optimizer)
                         nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
                     scaler.step(optimizer)
                     scaler.update()
                 else:
                     loss.backward()
+                    if after_backward is not None:
+                        after_backward(model)
                     if max_grad_norm:
                         nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
                     optimizer.step()
