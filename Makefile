@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cnnkit-installed
 SEED   := ../shared/data/seed-offline-data
-MATHJAX := _static/mathjax/tex-chtml.js
+MATHJAX := _mathjax/mathjax/tex-chtml.js
 export CNNKIT_PROFILE ?= quick
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
@@ -31,9 +31,9 @@ data: venv
 # MathJax served with the book (no CDN needed), from npm's mathjax@3 package.
 $(MATHJAX):
 	@command -v npm >/dev/null || { echo "make book needs npm (Node.js) to fetch MathJax"; exit 1; }
-	rm -rf .cache/mathjax && mkdir -p .cache/mathjax _static/mathjax
+	rm -rf .cache/mathjax && mkdir -p .cache/mathjax _mathjax/mathjax
 	cd .cache/mathjax && npm pack --silent mathjax@3 >/dev/null && tar xzf mathjax-*.tgz
-	cp -r .cache/mathjax/package/es5/* _static/mathjax/
+	cp -r .cache/mathjax/package/es5/* _mathjax/mathjax/
 
 book: venv $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
@@ -45,7 +45,12 @@ unit: venv data
 notebooks: venv data
 	$(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-cell-timeout 900 chapters
 
+# The browser check uses Debian's chromium: installed here when missing and running as root.
 book-check: book
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; } || \
+		echo "chromium is not available: the browser check will be skipped"
 	$(BIN)/python -m pytest -q tests -m book
 
 test: unit notebooks book-check
@@ -54,4 +59,4 @@ exercises: venv
 	$(BIN)/python -m cnnkit.exercises build --out exercises_build
 
 clean:
-	rm -rf _build .cache _static/mathjax exercises_build
+	rm -rf _build .cache _mathjax exercises_build

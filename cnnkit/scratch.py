@@ -83,3 +83,121 @@ def conv_flops(c_in: int, c_out: int, kh: int, kw: int, oh: int, ow: int) -> int
     1024000000
     """
     return c_in * c_out * kh * kw * oh * ow
+
+
+# --- chapter 03 ---
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def pool2d(x: torch.Tensor, size=2, stride=None, mode: str = "max", padding: int = 0) -> torch.Tensor:
+    """2-D max or average pooling of ``x`` (H, W) or (C, H, W), by explicit loops over the windows.
+
+    ``size`` and ``stride`` are one number or a (vertical, horizontal) pair; ``stride``
+    defaults to ``size`` (non-overlapping windows, as in ``nn.MaxPool2d(2)``). Each
+    channel is pooled on its own, so the number of channels is kept. ``padding`` adds
+    -inf (max) or 0 (average, divided by the full window like PyTorch's default) around
+    the border. Pooling has no parameters.
+
+    >>> pool2d(torch.arange(16.).view(4, 4), 2, mode="max")
+    tensor([[ 5.,  7.],
+            [13., 15.]])
+    >>> pool2d(torch.arange(16.).view(4, 4), 2, mode="avg")
+    tensor([[ 2.5000,  4.5000],
+            [10.5000, 12.5000]])
+    """
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg'; got {mode!r}")
+    if x.dim() == 3:
+        return torch.stack([pool2d(xc, size, stride, mode, padding) for xc in x])
+    if x.dim() != 2:
+        raise ValueError(f"pool2d takes (H, W) or (C, H, W) input; got shape {tuple(x.shape)}")
+    kh, kw = _pair(size)
+    sh, sw = _pair(stride if stride is not None else size)
+    if padding:
+        x = torch.nn.functional.pad(x.float(), (padding,) * 4, value=float("-inf") if mode == "max" else 0.0)
+    oh = conv_output_size(x.shape[0], kh, stride=sh)
+    ow = conv_output_size(x.shape[1], kw, stride=sw)
+    y = torch.zeros(oh, ow, dtype=x.dtype if x.is_floating_point() else torch.float32)
+    for i in range(oh):
+        for j in range(ow):
+            window = x[i * sh:i * sh + kh, j * sw:j * sw + kw]
+            y[i, j] = window.max() if mode == "max" else window.float().mean()
+    return y
+
+
+# --- chapter 04 ---
+
+_SHAPE_KEEPING = ("ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "Identity",
+                  "BatchNorm2d", "BatchNorm1d", "Dropout", "Dropout2d", "LocalResponseNorm")
+
+
+def _conv_padding(m, k: tuple[int, int], d: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(total padding, pad before) per axis of a Conv2d, including padding='same' and 'valid'."""
+    if m.padding == "valid":
+        return (0, 0), (0, 0)
+    if m.padding == "same":
+        total = tuple(d[i] * (k[i] - 1) for i in range(2))
+        return total, tuple(t // 2 for t in total)
+    p = _pair(m.padding)
+    return (2 * p[0], 2 * p[1]), p
+
+
+def formula_shapes(model: torch.nn.Module, input_size) -> list[dict]:
+    """Each layer's output shape computed *by the formula* (:func:`conv_output_size`), without running the model.
+
+    Walks the leaf layers of ``model`` in order (a ``nn.Sequential``, possibly nested) for
+    one example of shape ``input_size`` = (C, H, W). Knows Conv2d (including
+    ``padding='same'``), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, layers with a
+    ``scale_factor`` (interpolation), Flatten, Linear and shape-keeping layers
+    (activations, batch norm, dropout). Returns one dict per layer with its name,
+    kernel ``k``, stride ``s``, padding ``p`` (per side) and ``output`` shape; compare it
+    with the shapes of the real layers (:func:`cnnkit.summary`).
+
+    >>> rows = formula_shapes(torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.MaxPool2d(2)), (1, 32, 32))
+    >>> [(r["layer"], r["output"]) for r in rows]
+    [('0 Conv2d', (8, 28, 28)), ('1 MaxPool2d', (8, 14, 14))]
+    """
+    import math
+    from torch import nn
+
+    shape = tuple(int(s) for s in input_size)
+    if len(shape) != 3:
+        raise ValueError(f"input_size is one example's (C, H, W); got {shape}")
+    rows = []
+    leaves = [(n, m) for n, m in model.named_modules() if not list(m.children())]
+    for name, m in leaves:
+        kind = type(m).__name__
+        k = s = p = None
+        if isinstance(m, nn.Conv2d):
+            if shape[0] != m.in_channels:
+                raise ValueError(f"layer {name} ({m}) expects {m.in_channels} channels; the input to it has {shape[0]}")
+            k, s, d = _pair(m.kernel_size), _pair(m.stride), _pair(m.dilation)
+            total, before = _conv_padding(m, k, d)
+            hw = [(shape[1 + i] + total[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+            if min(hw) < 1:
+                raise ValueError(f"layer {name} ({m}) does not fit an input of {shape[1:]}")
+            shape, p = (m.out_channels, *hw), before
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            if m.ceil_mode:
+                raise ValueError(f"layer {name}: ceil_mode=True is not covered by the floor formula")
+            k, s, p = _pair(m.kernel_size), _pair(m.stride or m.kernel_size), _pair(m.padding)
+            d = _pair(getattr(m, "dilation", 1))
+            shape = (shape[0], *(conv_output_size(shape[1 + i], k[i], p[i], s[i], d[i]) for i in range(2)))
+        elif isinstance(m, nn.AdaptiveAvgPool2d):
+            shape = (shape[0], *_pair(m.output_size))
+        elif getattr(m, "scale_factor", None) is not None:
+            sf = m.scale_factor
+            f = (sf, sf) if isinstance(sf, (int, float)) else tuple(sf)
+            shape = (shape[0], *(int(math.floor(shape[1 + i] * f[i])) for i in range(2)))
+        elif isinstance(m, nn.Flatten):
+            shape = (math.prod(shape),)
+        elif isinstance(m, nn.Linear):
+            if shape != (m.in_features,):
+                raise ValueError(f"layer {name} ({m}) expects {m.in_features} features; the input to it has shape {shape}")
+            shape = (m.out_features,)
+        elif kind not in _SHAPE_KEEPING:
+            raise ValueError(f"formula_shapes does not know how layer {name} ({kind}) changes the shape")
+        rows.append({"layer": f"{name} {kind}", "k": k, "s": s, "p": p, "output": shape})
+    return rows
