@@ -63,17 +63,246 @@ def _close(a, b, tol=1e-4) -> bool:
 
 # ---------------------------------------------------------------- chapter 01
 
+@exercise("01.1")
+def _mlp_params(fn):
+    from torch import nn
+    cases = [(784, (256,), 10), (3072, (256,), 10), (3072, (256, 256), 10), (3072, (256, 256, 256), 10),
+             (4, (), 3), (10, (5, 7, 3), 2), (784, (100,), 10), (1, (1,), 1)]
+    for n_in, hidden, n_out in cases:
+        widths = [n_in, *hidden, n_out]
+        want = sum(p.numel() for a, b in zip(widths, widths[1:]) for p in nn.Linear(a, b).parameters())
+        got = fn(n_in, hidden, n_out)
+        assert got == want, (f"mlp_params({n_in}, {hidden}, {n_out}) returned {got!r}, expected {want}: "
+                             "a Linear(a, b) layer has a*b weights and b biases; add them up layer by layer.")
+    big = fn(12_000_000 * 3, (100,), 2)
+    assert big == 36_000_000 * 100 + 100 + 100 * 2 + 2, (
+        f"mlp_params(36_000_000, (100,), 2) returned {big!r}: it must work for big inputs too "
+        "(compute with the formula, do not build the model)")
+
+
+@exercise("01.2")
+def _flat_index(fn):
+    for shape in [(1, 28, 28), (3, 32, 32), (2, 3, 5), (4, 1, 7)]:
+        n = shape[0] * shape[1] * shape[2]
+        positions = torch.arange(n).view(1, *shape)
+        flat = torch.nn.Flatten()(positions)[0]
+        for c, i, j in [(0, 0, 0), (shape[0] - 1, shape[1] - 1, shape[2] - 1), (0, shape[1] // 2, 0),
+                        (shape[0] // 2, 0, shape[2] // 2), (shape[0] - 1, shape[1] // 3, shape[2] - 1)]:
+            want = int((flat == positions[0, c, i, j]).nonzero()[0, 0])
+            got = fn(c, i, j, shape)
+            assert got == want, (f"flat_index(c={c}, i={i}, j={j}, shape={shape}) returned {got!r}, expected {want}: "
+                                 "nn.Flatten writes a (C, H, W) image channel by channel, row by row.")
+
+
+@exercise("01.3")
+def _permuted_first_layer(fn):
+    g = torch.Generator().manual_seed(1)
+    for n_in, n_hidden in [(6, 4), (784, 16), (3072, 8)]:
+        w = torch.randn(n_hidden, n_in, generator=g)
+        x = torch.randn(5, n_in, generator=g)
+        perm = torch.randperm(n_in, generator=g)
+        w_new = fn(w.clone(), perm.clone())
+        assert torch.is_tensor(w_new) and tuple(w_new.shape) == tuple(w.shape), (
+            f"return a weight tensor of shape {tuple(w.shape)}; got "
+            f"{tuple(w_new.shape) if torch.is_tensor(w_new) else type(w_new).__name__}")
+        assert _close(x[:, perm] @ w_new.T, x @ w.T), (
+            "the new layer on permuted inputs x[:, perm] must give the same outputs as the old layer on x; "
+            "input k of the permuted image is old input perm[k], so its weights are old column perm[k].")
+
 
 # ---------------------------------------------------------------- chapter 02
+
+@exercise("02.1")
+def _conv_output_size(fn):
+    cases = [(5, 3, 0, 1, 3), (5, 3, 0, 2, 2), (32, 5, 0, 1, 28), (28, 7, 0, 1, 22), (32, 5, 2, 1, 32),
+             (7, 3, 1, 2, 4), (224, 11, 2, 4, 55), (6, 2, 0, 2, 3), (8, 3, 0, 3, 2)]
+    for n, k, p, s, want in cases:
+        got = fn(n, k, p, s)
+        assert got == want, (f"output_size(n={n}, k={k}, p={p}, s={s}) returned {got!r}, expected {want}. "
+                             "Count how many window positions fit: floor((n - k + 2p) / s) + 1.")
+
+
+@exercise("02.2")
+def _corr2d_multi_in(fn):
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(2)
+    for c, h, w, kh, kw in [(2, 3, 3, 2, 2), (3, 6, 5, 3, 2), (1, 4, 4, 1, 1), (4, 7, 7, 3, 3)]:
+        x, k = torch.randn(c, h, w, generator=g), torch.randn(c, kh, kw, generator=g)
+        got = fn(x, k)
+        want = F.conv2d(x[None], k[None])[0, 0]
+        assert torch.is_tensor(got), f"return a tensor; got {type(got).__name__}"
+        assert tuple(got.shape) == tuple(want.shape), (f"input {tuple(x.shape)}, kernel {tuple(k.shape)}: "
+                                                       f"expected output shape {tuple(want.shape)}, got {tuple(got.shape)}")
+        assert _close(got, want), (f"input {tuple(x.shape)}, kernel {tuple(k.shape)}: values differ from "
+                                   "F.conv2d; correlate every channel with its own kernel slice and add the results.")
+
+
+@exercise("02.3")
+def _conv_params(fn):
+    from torch import nn
+    for c_in, c_out, k in [(1, 1, 2), (1, 32, 7), (3, 4, 5), (32, 64, 7), (128, 256, 7), (3, 64, 3), (64, 10, 1)]:
+        want = sum(p.numel() for p in nn.Conv2d(c_in, c_out, k).parameters())
+        got = fn(c_in, c_out, k)
+        assert got == want, (f"conv_params({c_in}, {c_out}, {k}) returned {got!r}, expected {want}: "
+                             "each of the c_out filters has k*k*c_in weights and one bias.")
+
+
+@exercise("02.4")
+def _horizontal_edge_kernel(k):
+    import torch.nn.functional as F
+    k = torch.as_tensor(k, dtype=torch.float32)
+    assert k.shape == (3, 3), f"the kernel must be 3x3; got shape {tuple(k.shape)}"
+    def respond(img):
+        return F.conv2d(img[None, None], k[None, None])[0, 0]
+    flat = torch.full((8, 8), 0.7)
+    horizontal = torch.zeros(8, 8); horizontal[4:] = 1.0        # dark top, bright bottom: a horizontal edge
+    vertical = horizontal.T.contiguous()                         # a vertical edge
+    assert respond(flat).abs().max() < 1e-5, "a flat image must give 0 everywhere (make the weights sum to 0)"
+    assert respond(vertical).abs().max() < 1e-5, ("a vertical edge must give 0: the kernel should not react to "
+                                                  "left-right changes (make the weights of every column sum to 0)")
+    assert respond(horizontal).abs().max() > 0.5, "a horizontal edge (dark above, bright below) must give a clear response"
+
+
+@exercise("02.5")
+def _receptive_field(fn):
+    for ks, want in [([3], 3), ([3, 3], 5), ([7, 7, 7, 7], 25), ([5, 3], 7), ([1, 1, 1], 1), ([11, 5, 3, 3, 3], 21)]:
+        got = fn(ks)
+        assert got == want, (f"receptive_field({ks}) returned {got!r}, expected {want}: every stride-1 k x k layer "
+                             "widens the view by k - 1 pixels.")
 
 
 # ---------------------------------------------------------------- chapter 03
 
+@exercise("03.1")
+def _pooled_shape(fn):
+    from torch import nn
+    for c, h, w, k, s in [(1, 4, 4, 2, 2), (64, 24, 24, 2, 2), (3, 7, 9, 2, 2), (8, 13, 10, 3, 2), (5, 6, 6, 3, 1),
+                          (16, 55, 55, 3, 2)]:
+        want = tuple(nn.MaxPool2d(k, s)(torch.zeros(1, c, h, w)).shape[1:])
+        got = fn(c, h, w, k, s)
+        assert tuple(got) == want, f"pooled_shape{(c, h, w, k, s)} returned {got}; nn.MaxPool2d gives {want}"
+
+
+@exercise("03.2")
+def _min_pool2d(fn):
+    x = torch.tensor([[[[1., 5., 2., 0.], [3., 4., -1., 7.], [8., 6., 2., 2.], [9., 0., 3., 4.]]]])
+    want = torch.tensor([[[[1., -1.], [0., 2.]]]])
+    got = fn(x, 2)
+    assert _close(got, want), f"for the 4x4 example the 2x2 min pooling is {want.tolist()}; got {torch.as_tensor(got).tolist()}"
+    g = torch.Generator().manual_seed(3)
+    for shape, k in [((2, 3, 8, 8), 2), ((1, 4, 9, 9), 3)]:
+        x = torch.randn(*shape, generator=g)
+        want = torch.nn.functional.unfold(x.flatten(0, 1).unsqueeze(1), k, stride=k).min(1).values
+        n = shape[-1] // k
+        want = want.view(*shape[:2], n, n)
+        assert _close(fn(x, k), want), f"min pooling with k={k} on a {shape} batch is wrong"
+
+
+@exercise("03.3")
+def _global_avg_pool(fn):
+    g = torch.Generator().manual_seed(0)
+    for shape in [(2, 3, 4, 4), (1, 512, 2, 2), (5, 8, 7, 9)]:
+        x = torch.randn(*shape, generator=g)
+        got = fn(x)
+        assert tuple(torch.as_tensor(got).shape) == shape[:2], f"for input {shape} the result should have shape {shape[:2]}; got {tuple(torch.as_tensor(got).shape)}"
+        assert _close(got, x.mean((2, 3))), f"the values are not the mean of each map (input {shape})"
+
+
 
 # ---------------------------------------------------------------- chapter 04
 
+@exercise("04.1")
+def _d2l_output_size(fn):
+    import torch.nn.functional as F
+    for n, k, p, s in [(8, 3, 2, 1), (8, 3, 2, 2), (3, 2, 2, 3), (3, 2, 2, 2), (28, 3, 2, 2), (7, 3, 0, 2),
+                       (32, 5, 0, 1), (10, 4, 3, 3), (9, 2, 1, 2), (5, 5, 4, 1)]:
+        x = F.pad(torch.zeros(1, 1, n, n), (p // 2, p - p // 2, p // 2, p - p // 2))
+        want = F.conv2d(x, torch.zeros(1, 1, k, k), stride=s).shape[-1]
+        got = fn(n, k, p, s)
+        assert got == want, (f"out_size(n={n}, k={k}, p={p}, s={s}) returned {got}; a real convolution gives {want} "
+                             "(remember: p is the total padding, both sides together)")
+
+
+@exercise("04.2")
+def _same_padding(fn):
+    from torch import nn
+    for k in (1, 3, 5, 7, 11):
+        for d in (1, 2, 3):
+            p = fn(k, d)
+            n = 16
+            out = nn.Conv2d(1, 1, k, padding=p, dilation=d)(torch.zeros(1, 1, n, n)).shape[-1]
+            assert out == n, f"same_padding({k}, {d}) returned {p}, and a {k}x{k} conv with dilation {d} then gives {out}x{out} from {n}x{n}"
+
+
+@exercise("04.3")
+def _max_unpadded_layers(fn):
+    from .scratch import conv_output_size
+    for n, k in [(32, 5), (28, 7), (28, 3), (224, 3), (10, 2), (5, 5), (9, 4)]:
+        count, size = 0, n
+        while size >= k:
+            size = conv_output_size(size, k)
+            count += 1
+        got = fn(n, k)
+        assert got == count, f"max_unpadded_layers({n}, {k}) returned {got}; {count} unpadded {k}x{k} layers fit a {n}x{n} map"
+
+
+@exercise("04.4")
+def _cifar_all_conv(fn):
+    from torch import nn
+    model = fn()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [32, 64, 128, 256, 512], "expected five convolutions with 32, 64, 128, 256, 512 kernels"
+    assert convs[0].in_channels == 3, "CIFAR-10 images have 3 channels"
+    assert all(c.kernel_size == (3, 3) and c.padding in ((1, 1), "same") for c in convs), "every convolution should be 3x3 with padding 1"
+    assert [c.stride for c in convs] == [(1, 1), (2, 2), (1, 1), (2, 2), (1, 1)], "strides should be 1, 2, 1, 2, 1"
+    lin = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert lin and lin[-1].in_features == 8 * 8 * 512, f"the classifier should see 8*8*512 = 32768 features; it takes {lin[-1].in_features if lin else None}"
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(2, 3, 32, 32))
+    assert tuple(out.shape) == (2, 10), f"a batch of two CIFAR-10 images should give (2, 10) logits; got {tuple(out.shape)}"
+
+
 
 # ---------------------------------------------------------------- chapter 05
+
+@exercise("05.1")
+def _check_conv1x1(fn):
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(5)
+    for n, ci, co, h, w in ((2, 4, 3, 5, 6), (1, 1, 2, 3, 3), (3, 6, 1, 1, 7)):
+        x = torch.randn(n, ci, h, w, generator=g)
+        wt, b = torch.randn(co, ci, generator=g), torch.randn(co, generator=g)
+        want = F.conv2d(x, wt.view(co, ci, 1, 1), b)
+        got = torch.as_tensor(fn(x, wt, b))
+        assert tuple(got.shape) == tuple(want.shape), (
+            f"for x of shape {tuple(x.shape)} and {co} output channels the result should have shape "
+            f"{tuple(want.shape)}; got {tuple(got.shape)}")
+        assert _close(got, want, 1e-4), "the shape is right but the values differ from F.conv2d with a 1x1 kernel"
+
+
+@exercise("05.2")
+def _check_score_map_size(fn):
+    from .models import lenet_style
+
+    net = lenet_style(head="conv")[:-1]
+    for h, w in ((28, 28), (76, 112), (56, 84), (30, 45), (100, 29), (31, 31)):
+        with torch.no_grad():
+            want = tuple(net(torch.zeros(1, 1, h, w)).shape[2:])
+        got = tuple(int(v) for v in fn(h, w))
+        assert got == want, f"a {h}x{w} image gives a score map of {want}; score_map_size({h}, {w}) returned {got}"
+
+
+@exercise("05.3")
+def _check_separable_cost(fn):
+    cases = {(100, 100, 5, 64, 64): (250_000, 1_024_000_000, 12_500, 51_200_000),
+             (32, 64, 3, 10, 12): (18_432, 2_211_840, 2_336, 280_320),
+             (3, 8, 1, 4, 4): (24, 384, 27, 432)}
+    for args, want in cases.items():
+        got = tuple(int(v) for v in fn(*args))
+        assert got == want, (f"separable_cost{args} should be (standard weights, standard MACs, separable weights, "
+                             f"separable MACs) = {want}; got {got}")
+
 
 
 # ---------------------------------------------------------------- chapter 06
@@ -108,6 +337,7 @@ def _check_09_1(leaky_relu_backward):
 
 @exercise("09.2")
 def _check_09_2(slopes):
+    slopes = slopes() if callable(slopes) else slopes
     assert len(slopes) == 2, "answer with a pair: (slope of sigmoid at 0, slope of tanh at 0)"
     assert abs(float(slopes[0]) - 0.25) < 1e-6, "sigmoid'(0) = sigma(0) (1 - sigma(0)) with sigma(0) = 1/2"
     assert abs(float(slopes[1]) - 1.0) < 1e-6, "tanh'(0) = 1 - tanh(0)^2 with tanh(0) = 0"

@@ -231,7 +231,7 @@ class Augment:
     * ``erase``: probability of wiping a random rectangle (2-33% of the area, aspect 0.3-3.3)
       to zero, as ``torchvision.transforms.RandomErasing`` does.
 
-    ``crop`` and ``flip`` act on 0..1 images before normalisation, ``erase`` after it
+    ``crop`` and ``flip`` act on the (uint8) images before normalisation, ``erase`` after it
     (the :class:`Loader` calls them in that order). All off: the identity.
 
     >>> aug = Augment(crop=4, flip=True)
@@ -252,22 +252,26 @@ class Augment:
         return bool(self.crop or self.flip or self.erase_p)
 
     def geometric(self, x: torch.Tensor) -> torch.Tensor:
-        """Random crop with zero padding and random horizontal flip of a batch (B, C, H, W)."""
+        """Random crop with zero padding and random horizontal flip of a batch (B, C, H, W).
+
+        Works on uint8 or float batches. Both are done at once by one ``gather``: for every
+        output pixel we compute which pixel of the padded image it comes from.
+        """
+        if not (self.crop or self.flip):
+            return x
         b, c, h, w = x.shape
-        if self.crop:
-            p = self.crop
-            padded = F.pad(x, (p, p, p, p))
-            oy = torch.randint(0, 2 * p + 1, (b, 1), device=x.device)
-            ox = torch.randint(0, 2 * p + 1, (b, 1), device=x.device)
-            rows = (oy + torch.arange(h, device=x.device)).view(b, 1, h, 1)
-            cols = (ox + torch.arange(w, device=x.device)).view(b, 1, 1, w)
-            bi = torch.arange(b, device=x.device).view(b, 1, 1, 1)
-            ci = torch.arange(c, device=x.device).view(1, c, 1, 1)
-            x = padded[bi, ci, rows, cols]
+        p, dev = self.crop, x.device
+        src = F.pad(x, (p, p, p, p)) if p else x
+        oy = torch.randint(0, 2 * p + 1, (b, 1, 1), device=dev)  # top-left corner of the window
+        ox = torch.randint(0, 2 * p + 1, (b, 1, 1), device=dev)
+        cols = torch.arange(w, device=dev).view(1, 1, w)
         if self.flip:
-            mask = torch.rand(b, 1, 1, 1, device=x.device) < 0.5
-            x = torch.where(mask, x.flip(3), x)
-        return x
+            mirrored = torch.rand(b, 1, 1, device=dev) < 0.5
+            cols = torch.where(mirrored, w - 1 - cols, cols)
+        rows = torch.arange(h, device=dev).view(1, h, 1)
+        index = (oy + rows) * (w + 2 * p) + ox + cols  # (B, H, W) positions in the flattened padded image
+        out = src.reshape(b, c, -1).gather(2, index.view(b, 1, h * w).expand(b, c, h * w))
+        return out.view(b, c, h, w)
 
     def erase(self, x: torch.Tensor) -> torch.Tensor:
         """Random erasing of one rectangle per image, each with probability ``erase``."""
@@ -335,8 +339,8 @@ class Loader:
             mean, std = (torch.tensor(s, dtype=torch.float32, device=self.device) for s in stats)
             if mean.numel() not in (1, c):
                 raise ValueError(f"normalize has {mean.numel()} channel means; the data has {c} channels")
-            self._mean = mean.view(1, -1, 1, 1)
-            self._std = std.view(1, -1, 1, 1)
+            self._scale = (1 / (255 * std)).view(1, -1, 1, 1)
+            self._shift = (-mean / std).view(1, -1, 1, 1)
         self._gen = torch.Generator().manual_seed(seed)
 
     @property
@@ -348,13 +352,18 @@ class Loader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def transform(self, x_uint8: torch.Tensor, train: bool | None = None) -> torch.Tensor:
-        """The float batch the model sees for uint8 images (augmented when this loader augments)."""
-        x = x_uint8.float().div_(255)
+        """The float batch the model sees for uint8 images (augmented when this loader augments).
+
+        Crop and flip run on the uint8 images (a quarter of the memory traffic of floats);
+        then one multiply-add turns them into normalised floats: x * 1/(255 std) - mean/std.
+        """
         aug = self.augment if (train is None or train) else None
-        if aug is not None:
-            x = aug.geometric(x)
+        x = aug.geometric(x_uint8) if aug is not None else x_uint8
+        x = x.float()
         if self.mean_std is not None:
-            x = (x - self._mean) / self._std
+            x = x.mul_(self._scale).add_(self._shift)
+        else:
+            x = x.div_(255)
         if aug is not None:
             x = aug.erase(x)
         return x

@@ -201,3 +201,68 @@ def formula_shapes(model: torch.nn.Module, input_size) -> list[dict]:
             raise ValueError(f"formula_shapes does not know how layer {name} ({kind}) changes the shape")
         rows.append({"layer": f"{name} {kind}", "k": k, "s": s, "p": p, "output": shape})
     return rows
+
+
+# --- chapter 02 ---
+
+def classic_kernels() -> dict[str, torch.Tensor]:
+    """The hand-designed 3x3 image filters of chapter 02, as float tensors, for cross-correlation.
+
+    ``outline`` (edge detection), ``sharpen``, ``gaussian blur`` (1/16 weights),
+    ``sobel x`` / ``sobel y`` (smoothing x derivative, separable), ``scharr x`` /
+    ``scharr y`` (better rotation symmetry) and ``laplacian``. The derivative kernels
+    are oriented for cross-correlation (``F.conv2d``): ``sobel x`` is positive where
+    the image gets brighter to the right, ``sobel y`` where it gets brighter downwards.
+
+    >>> k = classic_kernels()
+    >>> k["sobel x"]
+    tensor([[-1.,  0.,  1.],
+            [-2.,  0.,  2.],
+            [-1.,  0.,  1.]])
+    >>> torch.equal(k["sobel x"], torch.outer(torch.tensor([1., 2., 1.]), torch.tensor([-1., 0., 1.])))
+    True
+    """
+    smooth, deriv = torch.tensor([1., 2., 1.]), torch.tensor([-1., 0., 1.])
+    scharr = torch.outer(torch.tensor([3., 10., 3.]), deriv)
+    sobel = torch.outer(smooth, deriv)
+    return {
+        "outline": torch.tensor([[-1., -1., -1.], [-1., 8., -1.], [-1., -1., -1.]]),
+        "sharpen": torch.tensor([[0., -1., 0.], [-1., 5., -1.], [0., -1., 0.]]),
+        "gaussian blur": torch.outer(smooth, smooth) / 16,
+        "sobel x": sobel,
+        "sobel y": sobel.T.contiguous(),
+        "scharr x": scharr,
+        "scharr y": scharr.T.contiguous(),
+        "laplacian": torch.tensor([[0., 1., 0.], [1., -4., 1.], [0., 1., 0.]]),
+    }
+
+
+def filter_bank(kernels, in_channels: int = 3, both_signs: bool = False, padding: int = 1) -> torch.nn.Conv2d:
+    """A frozen ``nn.Conv2d`` that applies fixed kernels to every input channel separately.
+
+    ``kernels`` is a list (or dict) of 2-D tensors of one size. Each input channel gets
+    every kernel (``groups=in_channels``), so the layer has ``in_channels * len(kernels)``
+    output channels (twice that with ``both_signs``, which adds each kernel's negative so
+    that a following ReLU keeps both edge polarities). Its weights do not train
+    (``requires_grad=False``) and it has no bias.
+
+    >>> bank = filter_bank([classic_kernels()["sobel x"], classic_kernels()["laplacian"]], in_channels=3)
+    >>> bank.weight.shape, bank.weight.requires_grad
+    (torch.Size([6, 1, 3, 3]), False)
+    """
+    ks = list(kernels.values()) if isinstance(kernels, dict) else list(kernels)
+    if not ks or any(torch.as_tensor(k).dim() != 2 for k in ks):
+        raise ValueError("filter_bank needs a non-empty list of 2-D kernels")
+    ks = [torch.as_tensor(k, dtype=torch.float32) for k in ks]
+    if len({tuple(k.shape) for k in ks}) != 1:
+        raise ValueError(f"all kernels must have one size; got {sorted({tuple(k.shape) for k in ks})}")
+    if both_signs:
+        ks = [s * k for k in ks for s in (1, -1)]
+    per_channel = torch.stack(ks)                       # (n, kh, kw)
+    weight = per_channel.repeat(in_channels, 1, 1).unsqueeze(1)  # (in_channels * n, 1, kh, kw)
+    layer = torch.nn.Conv2d(in_channels, weight.shape[0], tuple(per_channel.shape[1:]), padding=padding,
+                            groups=in_channels, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    layer.weight.requires_grad_(False)
+    return layer

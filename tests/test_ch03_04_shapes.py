@@ -162,3 +162,30 @@ def test_formula_shapes_errors():
         formula_shapes(nn.Sequential(nn.Flatten(), nn.Linear(10, 2)), (1, 4, 4))
     with pytest.raises(ValueError, match="does not know"):
         formula_shapes(nn.Sequential(nn.PixelShuffle(2)), (4, 4, 4))
+
+
+# ---- the exercise checks of chapters 03 and 04 accept the solutions and reject wrong answers
+from cnnkit.checks import ExerciseFailed, check  # noqa: E402
+
+
+def _solutions():
+    import torch.nn.functional as F
+    return {
+        "03.1": (lambda c, h, w, k, s: (c, (h - k) // s + 1, (w - k) // s + 1),
+                 lambda c, h, w, k, s: (c, h // k, w // k)),
+        "03.2": (lambda x, k: -F.max_pool2d(-x, k), lambda x, k: F.max_pool2d(x, k)),
+        "03.3": (lambda x: F.adaptive_avg_pool2d(x, 1).flatten(1), lambda x: x.amax((2, 3))),
+        "04.1": (lambda n, k, p, s: (n - k + p + s) // s, lambda n, k, p, s: (n - k + 2 * p + s) // s),
+        "04.2": (lambda k, d=1: d * (k - 1) // 2, lambda k, d=1: (k - 1) // 2),
+        "04.3": (lambda n, k: (n - 1) // (k - 1) if k > 1 else 10**9, lambda n, k: n // k),
+        "04.4": (lambda: all_conv_net(3, 32), lambda: all_conv_net(3, 32, strides=(1, 2, 1, 1, 2))),
+    }
+
+
+@pytest.mark.parametrize("ex_id", sorted(_solutions()))
+def test_exercise_checks(ex_id, capsys):
+    right, wrong = _solutions()[ex_id]
+    assert check(ex_id, right)
+    assert "✓" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed):
+        check(ex_id, wrong)

@@ -1,0 +1,171 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnkit import exercises as E
+from cnnkit.data import repo_root
+
+TOP = repo_root(Path(__file__).parent)
+LESSONS = E.chapter_paths(TOP)
+v4 = nbformat.v4
+
+
+def demo_notebook():
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        v4.new_markdown_cell("# 98 · Demo"),
+        v4.new_code_cell("import cnnkit\nfrom cnnkit import checks", metadata={"tags": ["setup"]}),
+        v4.new_code_cell("print(21 * 2)", outputs=[nbformat.v4.new_output("stream", text="42\n")], execution_count=2),
+        v4.new_markdown_cell("### Exercise 98.1 · Square", metadata={"exercise": "98.1", "tags": ["exercise"]}),
+        v4.new_code_cell("def square(x):\n    # HINT: multiply x by itself\n    ### BEGIN SOLUTION\n    result = x * x\n    return result\n    ### END SOLUTION",
+                         metadata={"exercise": "98.1", "tags": ["solution", "hide-cell"]}, execution_count=3),
+        v4.new_code_cell("checks.check('98.1', square)", metadata={"exercise": "98.1", "tags": ["exercise-check"]},
+                         outputs=[nbformat.v4.new_output("stream", text="✓ Exercise 98.1: correct.\n")], execution_count=4),
+    ]
+    return nb
+
+
+def test_stub_replaces_region_keeps_indent_and_hint():
+    src = demo_notebook().cells[4].source
+    out = E.stub_source(src, "98.1")
+    assert "x * x" not in out and E.BEGIN not in out and E.END not in out
+    assert '    raise NotImplementedError("Exercise 98.1: multiply x by itself")' in out
+    assert out.startswith("def square(x):\n    # HINT: multiply x by itself\n    # YOUR CODE HERE")
+    assert E.stub_source("print(1)") == "print(1)"
+    with pytest.raises(ValueError, match="unbalanced"):
+        E.stub_source("### BEGIN SOLUTION\nx = 1\n", "1.1")
+
+
+def test_student_notebook_clears_solutions_and_their_outputs_only():
+    nb = demo_notebook()
+    st = E.to_student(nb)
+    assert st.cells[2].outputs == nb.cells[2].outputs  # ordinary cells keep their outputs
+    assert st.cells[4].outputs == [] and st.cells[5].outputs == [] and st.cells[5].execution_count is None
+    assert "hide-cell" not in st.cells[4].metadata["tags"] and "solution" in st.cells[4].metadata["tags"]
+    assert E.leaked_solution_lines(nb, st) == []
+    assert E.leaked_solution_lines(nb, nb) == ["result = x * x", "return result"]
+    assert "x * x" in nb.cells[4].source  # the original is untouched
+
+
+def test_stub_fails_with_the_hint_when_checked():
+    from cnnkit import checks
+    st = E.to_student(demo_notebook())
+    ns = {}
+    exec(st.cells[4].source, ns)
+
+    @checks.exercise("98.1")
+    def _c(answer):
+        assert answer(3) == 9
+    try:
+        with pytest.raises(checks.ExerciseNotDone, match="multiply x by itself"):
+            checks.check("98.1", ns["square"])
+    finally:
+        checks._CHECKS.pop("98.1")
+
+
+def test_nbgrader_clear_solutions_accepts_the_markers():
+    from nbgrader.preprocessors import ClearSolutions
+    nb = demo_notebook()
+    assert E.add_nbgrader_metadata(nb) and not E.add_nbgrader_metadata(nb)
+    cleared, _ = ClearSolutions().preprocess(copy_nb(nb), {})
+    assert "x * x" not in cleared.cells[4].source and "NotImplementedError" in cleared.cells[4].source
+
+
+def copy_nb(nb):
+    return nbformat.reads(nbformat.writes(nb), as_version=4)
+
+
+def test_exercise_set_collects_setup_and_exercises(monkeypatch, tmp_path):
+    path = tmp_path / "chapters" / "98_demo.ipynb"
+    path.parent.mkdir()
+    nbformat.write(demo_notebook(), path)
+    monkeypatch.chdir(TOP)
+    inst, stud = E.build_set(["98.1"], [path], name="Demo set")
+    sources = [c.source for c in inst.cells]
+    assert sources[0].startswith("# Demo set") and "colab-install" in inst.cells[1].metadata["tags"]
+    assert "import cnnkit\nfrom cnnkit import checks" in sources
+    assert any("x * x" in s for s in sources) and not any("x * x" in c.source for c in stud.cells)
+    with pytest.raises(ValueError, match="unknown exercise id"):
+        E.build_set(["98.7"], [path])
+    with pytest.raises(ValueError, match="no chapter"):
+        E.chapter_paths(TOP, ["77"])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_chapter_student_build_has_no_solution_code(path):
+    nb = nbformat.read(path, 4)
+    student = E.to_student(nb)
+    assert E.leaked_solution_lines(nb, student) == []
+    text = nbformat.writes(student)
+    assert E.BEGIN not in text and E.END not in text
+    for ex, cells in E.exercises(nb).items():
+        sol = [c for c in cells if "solution" in E.tags(c)]
+        assert sol, f"exercise {ex} has no solution cell"
+        assert sol[0].metadata.get("nbgrader", {}).get("solution") is True, \
+            "run `python -m cnnkit.exercises nbgrader-metadata`"
+
+
+def test_command_line_build_and_set(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cnnkit.exercises", *a], cwd=TOP,
+                                    capture_output=True, text=True, check=True).stdout
+    listing = run("list")
+    ids = [line.split()[0] for line in listing.splitlines()]
+    assert len(ids) >= 3 * len(LESSONS)
+    out = run("build", "--out", str(tmp_path))
+    assert out.count("wrote") == 2 * len(LESSONS)
+    pick = ",".join([ids[0], ids[-1]])
+    out = run("set", "--select", pick, "--out", str(tmp_path), "--name", "set1")
+    assert (tmp_path / "student" / "set1.ipynb").is_file() and (tmp_path / "instructor" / "set1.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_student_chapter_is_the_chapter_until_the_first_exercise(path):
+    """nbval runs the chapter top to bottom; the student version differs only from the first
+    exercise on, so it runs top to bottom up to its first stub."""
+    nb = nbformat.read(path, 4)
+    st = E.to_student(nb)
+    first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("exercise"))
+    assert [c.source for c in st.cells[:first]] == [c.source for c in nb.cells[:first]]
+    assert all("exercise" in c.metadata or c.source == o.source for c, o in zip(st.cells[first:], nb.cells[first:]))
+
+
+def _run(nb, tmp_path, name):
+    from nbclient import NotebookClient
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    nb = nbformat.read(path, 4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(TOP / "chapters")}}).execute()
+    return nb
+
+
+def _errors(cell):
+    return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_exercises_run_alone_solutions_pass_and_stubs_fail_with_their_hint(path, tmp_path):
+    """Each chapter's exercises as an exercise set: with solutions every check passes; as the
+    student gets them, every check fails with 'not done yet' and the hint, never a crash."""
+    nb = nbformat.read(path, 4)
+    ids = list(E.exercises(nb))
+    instructor, student = E.build_set(ids, [path], name="all exercises")
+    done = _run(instructor, tmp_path, "instructor.ipynb")
+    for cell in done.cells:
+        assert not _errors(cell), f"{cell.metadata.get('exercise')}: {_errors(cell)[0]['ename'] if _errors(cell) else ''}"
+        if "exercise-check" in E.tags(cell):
+            assert "✓ Exercise" in "".join(o.get("text", "") for o in cell.outputs)
+    todo = _run(student, tmp_path, "student.ipynb")
+    for cell in todo.cells:
+        errs = _errors(cell)
+        if "exercise-check" in E.tags(cell):
+            assert errs and errs[0]["ename"] == "ExerciseNotDone", f"{cell.metadata['exercise']}: {errs[:1]}"
+            assert "not done yet" in errs[0]["evalue"]
+        elif "solution" in E.tags(cell):
+            assert not errs or errs[0]["ename"] == "NotImplementedError", errs[0]["evalue"]
+        else:
+            assert not errs, f"{errs[0]['ename']}: {errs[0]['evalue']}"
