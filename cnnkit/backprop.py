@@ -224,10 +224,10 @@ def mse_backward(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------- pooling
 
 def _windows(x: torch.Tensor, kernel, stride) -> torch.Tensor:
-    """All pooling windows as a view (N, C, oh, ow, kh, kw)."""
+    """All (kh, kw) windows of x at the given stride, as a view (N, C, oh, ow, kh, kw); no copy."""
     (kh, kw), (sh, sw) = _pair(kernel), _pair(stride)
     if x.shape[2] < kh or x.shape[3] < kw:
-        raise ValueError(f"a {kh}x{kw} window does not fit a {x.shape[2]}x{x.shape[3]} input")
+        raise ValueError(f"a {kh}x{kw} window (kernel) does not fit a {x.shape[2]}x{x.shape[3]} (padded) input")
     return x.unfold(2, kh, sh).unfold(3, kw, sw)
 
 
@@ -317,8 +317,9 @@ def _pad(x: torch.Tensor, ph: int, pw: int) -> torch.Tensor:
 def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0) -> torch.Tensor:
     """Cross-correlation as in ``nn.Conv2d``: x (N, C_in, H, W), w (C_out, C_in, kh, kw), b (C_out,).
 
-    Written as a sum over the kh*kw kernel offsets: at offset (i, j), every output position
-    sees one input pixel, so the whole offset is one matrix product over channels.
+    Every output position m sees one window of the (zero-padded) input; with the windows as a
+    view (N, C_in, oh, ow, kh, kw), the layer is one sum of window times kernel per output channel:
+    m[n, o, y, x] = sum over c, i, j of window[n, c, y, x, i, j] * w[o, c, i, j] + b[o].
 
     >>> x = torch.tensor([[1., 1., 2.], [1., 2., 1.], [2., 1., 1.]])[None, None]
     >>> conv2d(x, torch.ones(1, 1, 2, 2))[0, 0]
@@ -329,43 +330,28 @@ def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stri
     _check_4d(w, "w")
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"input has {x.shape[1]} channels but the kernel expects {w.shape[1]}")
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    kh, kw = w.shape[2:]
-    xp = _pad(x, ph, pw)
-    if xp.shape[2] < kh or xp.shape[3] < kw:
-        raise ValueError(f"a {kh}x{kw} kernel does not fit a {xp.shape[2]}x{xp.shape[3]} (padded) input")
-    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
-    out = x.new_zeros(x.shape[0], w.shape[0], oh, ow)
-    for i in range(kh):
-        for j in range(kw):
-            patch = xp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]   # (N, C_in, oh, ow)
-            out += torch.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    ph, pw = _pair(padding)
+    win = _windows(_pad(x, ph, pw), w.shape[2:], stride)         # (N, C_in, oh, ow, kh, kw)
+    out = torch.einsum("nchwij,ocij->nohw", win, w)
     if b is not None:
-        out += b.view(1, -1, 1, 1)
+        out = out + b.view(1, -1, 1, 1)
     return out
 
 
 def conv2d_backward_weight(dout: torch.Tensor, x: torch.Tensor, kernel_size, stride=1, padding=0) -> torch.Tensor:
     """dL/dw of :func:`conv2d`: dL/dw = sum_i v_i dL/dm_i over all output positions i.
 
-    For kernel offset (i, j), v_i runs over exactly the input pixels that met w[:, :, i, j]
-    in the forward pass (the same strided slice), so the gradient is that slice times dout.
+    The weight w[o, c, i, j] met pixel (i, j) of every window, so its gradient is that pixel of
+    every window times the gradient of the window's output, summed over windows and images.
 
     >>> x = torch.tensor([[1., 1., 2.], [1., 2., 1.], [2., 1., 1.]])[None, None]
     >>> conv2d_backward_weight(torch.ones(1, 1, 2, 2), x, 2)[0, 0]      # each weight sees 4 pixels
     tensor([[5., 6.],
             [6., 5.]])
     """
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    kh, kw = _pair(kernel_size)
-    xp = _pad(x, ph, pw)
-    oh, ow = dout.shape[2:]
-    dw = dout.new_zeros(dout.shape[1], x.shape[1], kh, kw)
-    for i in range(kh):
-        for j in range(kw):
-            patch = xp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            dw[:, :, i, j] = torch.einsum("nohw,nchw->oc", dout, patch)
-    return dw
+    ph, pw = _pair(padding)
+    win = _windows(_pad(x, ph, pw), _pair(kernel_size), stride)      # the same windows as the forward pass
+    return torch.einsum("nohw,nchwij->ocij", dout, win)
 
 
 def dilate(dout: torch.Tensor, stride) -> torch.Tensor:

@@ -221,7 +221,10 @@ def to_fully_convolutional(model: nn.Sequential, input_size: Sequence[int]) -> n
 
     import torch
 
-    layers = list(model)
+    def unnest(m):   # nested Sequentials (e.g. vgg's features/classifier) become one flat list
+        return [leaf for sub in m for leaf in unnest(sub)] if isinstance(m, nn.Sequential) else [m]
+
+    layers = unnest(model)
     flat = next((i for i, m in enumerate(layers) if isinstance(m, nn.Flatten)), None)
     if flat is None:
         raise ValueError("to_fully_convolutional expects an nn.Sequential with a Flatten before its Linear layers")
@@ -392,6 +395,128 @@ def vgg_cifar(num_classes: int = 10, widths: Sequence[int] = (64, 256, 512, 512,
 
 # ---------------------------------------------------------------- chapter 07
 
+import math as _math
+
+_ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.1),
+    "elu": nn.ELU, "silu": nn.SiLU, "gelu": nn.GELU,
+}
+_NORMS = ("batch", "group", "layer", "instance")
+
+
+def activation_layer(name: str) -> nn.Module:
+    """A fresh activation module by name: ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu`` (slope 0.1),
+    ``elu``, ``silu`` (Swish) or ``gelu``.
+
+    >>> activation_layer("silu")
+    SiLU()
+    """
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: expected one of {', '.join(_ACTIVATIONS)}")
+    return _ACTIVATIONS[name]()
+
+
+def norm_layer(kind: str, channels: int, groups: int = 8) -> nn.Module:
+    """A normalisation layer for (N, C, H, W) feature maps with ``channels`` channels.
+
+    ``"batch"``: BatchNorm2d (statistics over N, H, W for each channel); ``"group"``:
+    GroupNorm with ``groups`` groups (over C/G, H, W for each example and group; fewer
+    groups when ``channels`` is not a multiple); ``"layer"``: GroupNorm(1, C) (over C, H, W
+    for each example); ``"instance"``: GroupNorm(C, C) (over H, W for each example and
+    channel). All have a learnable scale gamma and shift beta per channel.
+
+    >>> norm_layer("group", 16)
+    GroupNorm(8, 16, eps=1e-05, affine=True)
+    """
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "group":
+        return nn.GroupNorm(_math.gcd(groups, channels), channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "instance":
+        return nn.GroupNorm(channels, channels)
+    raise ValueError(f"unknown norm {kind!r}: expected None or one of {', '.join(_NORMS)}")
+
+
+class LadderStage(nn.Module):
+    """One stage of :func:`ladder_cnn`: ``convs`` 3x3 'same' convolutions, each followed by
+    an optional normalisation layer and the activation, then 2x2 max pooling.
+
+    With ``skip=True`` the lecture's shortcut is added: the stage input goes through a
+    3x3 convolution with stride 2 (and the activation), which gives the output's shape,
+    and the two are summed: ``out = body(x) + shortcut(x)``. With a normalisation layer
+    the convolutions have no bias (the layer's shift beta replaces it).
+
+    >>> import torch
+    >>> LadderStage(3, 16, convs=2, skip=True)(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 16, 16, 16])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, convs: int = 1, activation: str = "relu",
+                 norm: str | None = None, skip: bool = False):
+        super().__init__()
+        if convs < 1:
+            raise ValueError(f"a stage needs convs >= 1; got {convs}")
+        layers: list[nn.Module] = []
+        c = in_channels
+        for _ in range(convs):
+            layers.append(nn.Conv2d(c, out_channels, 3, padding=1, bias=norm is None))
+            if norm is not None:
+                layers.append(norm_layer(norm, out_channels))
+            layers.append(activation_layer(activation))
+            c = out_channels
+        layers.append(nn.MaxPool2d(2))
+        self.body = nn.Sequential(*layers)
+        self.shortcut = (nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1),
+                                       activation_layer(activation)) if skip else None)
+
+    def forward(self, x):
+        out = self.body(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return out
+
+
+def ladder_cnn(channels: Sequence[int] = (64, 128, 256), convs: int = 1, *, activation: str = "relu",
+               norm: str | None = None, skip: bool = False, init: str = "xavier", hidden: int | None = 512,
+               in_channels: int = 3, image_size: int = 32, num_classes: int = 10) -> nn.Sequential:
+    """The VGG-style nets of chapter 07's ladder of experiments.
+
+    One :class:`LadderStage` per entry of ``channels`` (``convs`` 3x3 convolutions with
+    ``activation``, optional ``norm`` and ``skip``, then 2x2 max pooling), then Flatten,
+    a dense layer of ``hidden`` units with the activation (``None``: no hidden layer) and
+    the classifier. Weights start with ``init`` (``"xavier"``: Glorot uniform, the
+    lecture's default; ``"kaiming"``: He; ``"default"``: PyTorch's own), biases at zero.
+
+    The lecture's rungs on CIFAR-10: ``ladder_cnn((64, 128), activation="sigmoid")``,
+    ``ladder_cnn((64, 128, 256), activation="sigmoid")``, the 9-conv net
+    ``ladder_cnn((64, 128, 256), 3, ...)`` and the 12-conv net
+    ``ladder_cnn((64, 128, 256, 512), 3)``.
+
+    >>> from cnnkit.summary import count_params
+    >>> count_params(ladder_cnn((64, 128), activation="sigmoid"))
+    4275594
+    """
+    if not channels:
+        raise ValueError("ladder_cnn needs at least one stage in channels")
+    if image_size % (2 ** len(channels)):
+        raise ValueError(f"{len(channels)} stages halve the image {len(channels)} times; "
+                         f"image_size={image_size} must be divisible by {2 ** len(channels)}")
+    side = image_size >> len(channels)
+    stages: list[nn.Module] = []
+    c = in_channels
+    for out in channels:
+        stages.append(LadderStage(c, out, convs, activation, norm, skip))
+        c = out
+    head: list[nn.Module] = [nn.Flatten()]
+    width = c * side * side
+    if hidden:
+        head += [nn.Linear(width, hidden), activation_layer(activation)]
+        width = hidden
+    head.append(nn.Linear(width, num_classes))
+    return init_weights(nn.Sequential(*stages, *head), init)
+
 
 # ---------------------------------------------------------------- chapter 08
 
@@ -400,3 +525,235 @@ def vgg_cifar(num_classes: int = 10, widths: Sequence[int] = (64, 256, 512, 512,
 
 
 # ---------------------------------------------------------------- chapter 10
+
+# AlexNet, NiN, Inception/GoogLeNet, ResNet (and its plain twin), DenseNet and SE blocks.
+# (Depthwise-separable convolutions: depthwise_separable above.)
+
+import torch  # noqa: E402
+
+
+def alexnet(in_channels: int = 3, num_classes: int = 1000, dropout: float = 0.5) -> nn.Sequential:
+    """AlexNet as the lecture sizes it, for 224x224 inputs: five convolutions (96, 256, 384, 384,
+    256 channels, no channel groups), three max-pools, two dense layers of 4096 with dropout.
+
+    Maps: 224 -> 54 (11x11, stride 4) -> 26 -> 26 -> 12 -> 12 -> 12 -> 12 -> 5, so the first
+    dense layer sees 256 * 5 * 5 = 6400 features. (torchvision's ``alexnet`` is a later,
+    narrower variant: 64/192/384/256/256 channels and 61.1M parameters.)
+
+    >>> sum(p.numel() for p in alexnet(3, 1000).parameters())
+    50844008
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 96, 11, stride=4, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Linear(256 * 5 * 5, 4096), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(4096, num_classes))
+
+
+def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0) -> nn.Sequential:
+    """Network-in-Network block: one ``kernel_size`` convolution followed by two 1x1 convolutions
+    (a small per-pixel MLP across channels), each with ReLU.
+
+    >>> nin_block(3, 96, 11, stride=4)[2]
+    Conv2d(96, 96, kernel_size=(1, 1), stride=(1, 1))
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, 1), nn.ReLU())
+
+
+def nin(in_channels: int = 3, num_classes: int = 1000, dropout: float = 0.5) -> nn.Sequential:
+    """NiN for 224x224 inputs: AlexNet's convolution sizes as NiN blocks, no dense layers; the last
+    block has ``num_classes`` channels and global average pooling turns them into the logits.
+
+    >>> nin(1, 10)(torch.zeros(2, 1, 224, 224)).shape
+    torch.Size([2, 10])
+    """
+    return nn.Sequential(
+        nin_block(in_channels, 96, 11, stride=4), nn.MaxPool2d(3, 2),
+        nin_block(96, 256, 5, padding=2), nn.MaxPool2d(3, 2),
+        nin_block(256, 384, 3, padding=1), nn.MaxPool2d(3, 2), nn.Dropout(dropout),
+        nin_block(384, num_classes, 3, padding=1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+class Inception(nn.Module):
+    """GoogLeNet's Inception block: four parallel paths concatenated along the channels.
+
+    1. 1x1 convolution with ``c1`` channels;
+    2. 1x1 convolution to ``c2[0]`` channels, then 3x3 to ``c2[1]``;
+    3. 1x1 convolution to ``c3[0]`` channels, then 5x5 to ``c3[1]``;
+    4. 3x3 max-pool (stride 1), then 1x1 convolution to ``c4``.
+
+    Every convolution keeps the height and width and is followed by ReLU; the output has
+    ``c1 + c2[1] + c3[1] + c4`` channels. ``bias=False`` counts weights only, as the lecture does.
+
+    >>> block = Inception(192, 64, (96, 128), (16, 32), 32)     # GoogLeNet's first block
+    >>> block(torch.zeros(1, 192, 28, 28)).shape
+    torch.Size([1, 256, 28, 28])
+    """
+
+    def __init__(self, in_channels: int, c1: int, c2: Sequence[int], c3: Sequence[int], c4: int, bias: bool = True):
+        super().__init__()
+        self.p1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1, bias=bias), nn.ReLU())
+        self.p2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], 1, bias=bias), nn.ReLU(),
+                                nn.Conv2d(c2[0], c2[1], 3, padding=1, bias=bias), nn.ReLU())
+        self.p3 = nn.Sequential(nn.Conv2d(in_channels, c3[0], 1, bias=bias), nn.ReLU(),
+                                nn.Conv2d(c3[0], c3[1], 5, padding=2, bias=bias), nn.ReLU())
+        self.p4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1),
+                                nn.Conv2d(in_channels, c4, 1, bias=bias), nn.ReLU())
+        self.out_channels = c1 + c2[1] + c3[1] + c4
+
+    def forward(self, x):
+        return torch.cat([self.p1(x), self.p2(x), self.p3(x), self.p4(x)], dim=1)
+
+
+def small_googlenet(in_channels: int = 3, num_classes: int = 10, width: float = 1.0) -> nn.Sequential:
+    """A small GoogLeNet for 28x28 or 32x32 images: a 3x3 stem, GoogLeNet's stage-3 and
+    stage-4 Inception blocks (channels scaled by ``width``), max-pools in between, global
+    average pooling and one linear layer. With ``width=1`` it has 2.25M parameters.
+
+    >>> small_googlenet(1, 10, width=0.25)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+    def w(c):
+        return max(1, int(round(c * width)))
+
+    def inc(cin, c1, c2, c3, c4):
+        return Inception(cin, w(c1), (w(c2[0]), w(c2[1])), (w(c3[0]), w(c3[1])), w(c4))
+
+    stem = w(192)
+    b3a = inc(stem, 64, (96, 128), (16, 32), 32)
+    b3b = inc(b3a.out_channels, 128, (128, 192), (32, 96), 64)
+    b4a = inc(b3b.out_channels, 192, (96, 208), (16, 48), 64)
+    b4b = inc(b4a.out_channels, 160, (112, 224), (24, 64), 64)
+    b4c = inc(b4b.out_channels, 256, (160, 320), (32, 128), 128)
+    return nn.Sequential(
+        nn.Conv2d(in_channels, stem, 3, padding=1), nn.BatchNorm2d(stem), nn.ReLU(),
+        b3a, b3b, nn.MaxPool2d(3, 2, padding=1),
+        b4a, b4b, b4c, nn.MaxPool2d(3, 2, padding=1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(b4c.out_channels, num_classes))
+
+
+class ResidualBlock(nn.Module):
+    """ResNet's basic block: ``relu(g(x) + shortcut(x))`` with ``g`` = conv3x3-BN-ReLU-conv3x3-BN.
+
+    The shortcut is the identity, or a 1x1 convolution (with BN) when ``use_1x1conv`` is True;
+    by default (``None``) the 1x1 conv is used exactly when the shape changes (``stride > 1`` or
+    a different channel count). ``shortcut=False`` drops the addition: the block's *plain twin*,
+    two convolutions in a row, used to show what the shortcut does.
+
+    >>> blk = ResidualBlock(64, 128, stride=2)
+    >>> blk(torch.zeros(1, 64, 16, 16)).shape, blk.proj is not None
+    (torch.Size([1, 128, 8, 8]), True)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, use_1x1conv: bool | None = None,
+                 shortcut: bool = True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = shortcut
+        if use_1x1conv is None:
+            use_1x1conv = shortcut and (stride != 1 or in_channels != out_channels)
+        if shortcut and not use_1x1conv and (stride != 1 or in_channels != out_channels):
+            raise ValueError(f"an identity shortcut needs the same shape: in_channels={in_channels}, "
+                             f"out_channels={out_channels}, stride={stride}; use use_1x1conv=True")
+        self.proj = (nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                                   nn.BatchNorm2d(out_channels)) if shortcut and use_1x1conv else None)
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        if self.shortcut:
+            y = y + (self.proj(x) if self.proj is not None else x)
+        return torch.relu(y)
+
+
+def resnet(blocks: Sequence[int] = (2, 2, 2, 2), widths: Sequence[int] = (64, 128, 256, 512), *,
+           in_channels: int = 3, num_classes: int = 10, shortcut: bool = True) -> nn.Sequential:
+    """A ResNet for small images (CIFAR-10, Fashion-MNIST): a 3x3 stem, then one stage per entry
+    of ``blocks`` with ``widths[i]`` channels (every stage after the first halves the maps with
+    stride 2 and a 1x1 shortcut), global average pooling and one linear layer.
+
+    ``blocks=(2, 2, 2, 2), widths=(64, 128, 256, 512)`` is ResNet-18 for CIFAR (11.2M parameters);
+    ``blocks=(n, n, n), widths=(16, 32, 64)`` is He et al.'s CIFAR ResNet with 6n+2 layers
+    (n=3: ResNet-20, 0.27M). ``shortcut=False`` builds the *plain twin*: the same convolutions
+    without the additions (and without the 1x1 shortcut convolutions).
+
+    >>> sum(p.numel() for p in resnet((3, 3, 3), (16, 32, 64)).parameters())
+    272474
+    """
+    if len(blocks) != len(widths) or not blocks:
+        raise ValueError(f"blocks and widths need one entry per stage; got {tuple(blocks)} and {tuple(widths)}")
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+                               nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    c = widths[0]
+    for i, (n, w) in enumerate(zip(blocks, widths)):
+        for j in range(n):
+            stride = 2 if (i > 0 and j == 0) else 1
+            layers.append(ResidualBlock(c, w, stride=stride, shortcut=shortcut))
+            c = w
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
+    return init_weights(nn.Sequential(*layers), "kaiming")
+
+
+class SEBlock(nn.Module):
+    """Squeeze-and-Excitation: global average pool ("squeeze"), a bottleneck MLP with ``channels //
+    reduction`` units and a sigmoid ("excite") give one weight in (0, 1) per channel, which
+    rescales the input's channels.
+
+    >>> se = SEBlock(64, reduction=16); sum(p.numel() for p in se.parameters())
+    580
+    """
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                nn.Linear(channels, hidden), nn.ReLU(),
+                                nn.Linear(hidden, channels), nn.Sigmoid())
+
+    def forward(self, x):
+        return x * self.fc(x).view(x.shape[0], x.shape[1], 1, 1)
+
+
+class DenseBlock(nn.Module):
+    """DenseNet block: ``num_convs`` BN-ReLU-conv3x3 layers, each producing ``growth`` channels
+    that are *concatenated* to its input, so the output has ``in_channels + num_convs * growth``
+    channels: x1 = [x, f1(x)], x2 = [x1, f2(x1)], ...
+
+    >>> DenseBlock(2, 3, 10)(torch.zeros(4, 3, 8, 8)).shape
+    torch.Size([4, 23, 8, 8])
+    """
+
+    def __init__(self, num_convs: int, in_channels: int, growth: int):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth), nn.ReLU(),
+                          nn.Conv2d(in_channels + i * growth, growth, 3, padding=1))
+            for i in range(num_convs))
+        self.out_channels = in_channels + num_convs * growth
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.cat([x, layer(x)], dim=1)
+        return x
+
+
+def transition_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """DenseNet's transition layer between dense blocks: BN-ReLU, a 1x1 convolution that cuts the
+    channels, and 2x2 average pooling that halves the height and width.
+
+    >>> transition_block(23, 10)(torch.zeros(1, 23, 8, 8)).shape
+    torch.Size([1, 10, 4, 4])
+    """
+    return nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(),
+                         nn.Conv2d(in_channels, out_channels, 1), nn.AvgPool2d(2, 2))

@@ -174,19 +174,20 @@ def show_feature_maps(maps: torch.Tensor, *, n: int = 16, ncols: int = 8, title:
 # --- chapter 05 ---
 
 def show_score_maps(image, scores, classes: Sequence[str], *, stride: int = 4, window: int = 28,
-                    show: Sequence[int] | None = None, ncols: int = 4, size: float = 2.8, title: str | None = None):
+                    show: Sequence[int] | None = None, ncols: int = 4, size: float = 3.0, title: str | None = None):
     """Draw the class-score map of a fully convolutional net over the image it came from.
 
-    ``image`` is one image (C, H, W) or (H, W) in 0..1; ``scores`` the net's output for it,
+    ``image`` is one image (C, H, W) or (H, W) in 0..1; ``scores`` the net's output for it as
     (num_classes, h, w) probabilities (a softmax over dim 0). Score ``[:, i, j]`` belongs to the
     input window of ``window`` x ``window`` pixels starting at ``(stride*i, stride*j)``, so each
-    score is drawn at its window's centre. The first panel colours every position by its
-    most likely class; one panel per class in ``show`` (default: the classes that win somewhere)
-    shows that class's probability.
+    score is drawn as a ``stride``-wide cell at its window's centre. Panels: the image; every
+    position coloured by its most likely class (more opaque = more confident); then one panel
+    per class in ``show`` (default: the classes that win somewhere) with that class's probability.
 
-    >>> probs = fcn[:-1](canvas[None]).softmax(1)[0]            # doctest: +SKIP
+    >>> probs = fcn[:-1](canvas[None, None])[0].softmax(0)               # doctest: +SKIP
     >>> show_score_maps(canvas, probs, class_names("fashion_mnist"));   # doctest: +SKIP
     """
+    import numpy as np
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -200,40 +201,48 @@ def show_score_maps(image, scores, classes: Sequence[str], *, stride: int = 4, w
         raise ValueError(f"scores must be (num_classes={len(classes)}, h, w); got shape {tuple(s.shape)}")
     h, w = s.shape[1:]
     half = (window - 1) / 2
-    # pixel centres of the windows, widened by half a stride so neighbouring cells touch
     extent = (half - stride / 2, half + stride * (w - 1) + stride / 2,
               half + stride * (h - 1) + stride / 2, half - stride / 2)
-    best = s.argmax(0)
+    conf, best = s.max(0)
     if show is None:
         show = sorted(set(best.flatten().tolist()))
-    n_panels = 1 + len(show)
+    colours = plt.get_cmap("tab10").colors
+    rgba = np.zeros((h, w, 4))
+    for c in range(len(classes)):
+        rgba[(best == c).numpy(), :3] = colours[c % 10]
+    rgba[..., 3] = 0.25 + 0.6 * conf.numpy()
+    heat = plt.get_cmap("plasma")(np.linspace(0, 1, 256))
+    heat[:, 3] = np.linspace(0.0, 0.9, 256)          # low probability: transparent, the image shows
+    heat = ListedColormap(heat)
+    n_panels = 2 + len(show)
     ncols = min(ncols, n_panels)
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+    aspect = img.shape[0] / img.shape[1]
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.8, size * aspect * nrows + 1.3),
+                             squeeze=False, constrained_layout=True)
     grey = dict(cmap="gray", vmin=0, vmax=1) if img.dim() == 2 else {}
-    colours = plt.get_cmap("tab10").colors
-    cmap = ListedColormap([colours[k % 10] for k in range(len(classes))])
+    im = None
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= n_panels:
             continue
         ax.imshow(img.numpy(), **grey)
         if k == 0:
-            ax.imshow(best.numpy(), cmap=cmap, vmin=-0.5, vmax=len(classes) - 0.5, alpha=0.55,
-                      extent=extent, interpolation="nearest")
+            ax.set_title("input", fontsize=9)
+        elif k == 1:
+            ax.imshow(rgba, extent=extent, interpolation="nearest")
             ax.set_title("most likely class", fontsize=9)
-            present = sorted(set(best.flatten().tolist()))
-            ax.legend(handles=[Patch(color=colours[c % 10], label=classes[c]) for c in present],
-                      fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         else:
-            c = show[k - 1]
-            im = ax.imshow(s[c].numpy(), cmap="magma", vmin=0, vmax=1, alpha=0.7, extent=extent,
-                           interpolation="nearest")
+            c = show[k - 2]
+            im = ax.imshow(s[c].numpy(), cmap=heat, vmin=0, vmax=1, extent=extent, interpolation="nearest")
             ax.set_title(f"P({classes[c]})", fontsize=9)
         ax.set_xlim(-0.5, img.shape[1] - 0.5)
         ax.set_ylim(img.shape[0] - 0.5, -0.5)
-    if n_panels > 1:
-        fig.colorbar(im, ax=list(axes.flat), shrink=0.6, label="probability")
+    present = sorted(set(best.flatten().tolist()))
+    fig.legend(handles=[Patch(color=colours[c % 10], label=classes[c]) for c in present], loc="outside lower center",
+               ncol=min(len(present), 5), fontsize=8, frameon=False, title="most likely class", title_fontsize=8)
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.6, label="probability")
     if title:
         fig.suptitle(title)
     return fig
@@ -332,3 +341,86 @@ def most_confident_mistakes(probs, y_true, k: int = 16) -> torch.Tensor:
     wrong = (pred != y).nonzero().flatten()
     order = conf[wrong].argsort(descending=True, stable=True)
     return wrong[order[:k]]
+
+
+# --- chapter 07 ---
+
+class GradNorms:
+    """Record the gradient norm of every Conv2d and Linear weight after each backward pass.
+
+    Pass an instance to :func:`cnnkit.fit` as ``after_backward``; it is called with the
+    model after ``loss.backward()``. ``names`` are the layers in forward order, ``steps``
+    the number of recorded batches and :meth:`mean` the average norm per layer (over all
+    steps, or the first ``first`` of them). The norms stay on the training device until
+    they are read, so recording does not slow a GPU down.
+
+    >>> rec = GradNorms()
+    >>> m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    >>> m(torch.ones(5, 3)).sum().backward(); rec(m)
+    >>> rec.names, rec.steps
+    (['0', '1'], 1)
+    """
+
+    def __init__(self, kinds=(torch.nn.Conv2d, torch.nn.Linear)):
+        self.kinds = tuple(kinds)
+        self.names: list[str] = []
+        self._norms: list[torch.Tensor] = []
+
+    def __call__(self, model: torch.nn.Module) -> None:
+        layers = [(n, m) for n, m in model.named_modules()
+                  if isinstance(m, self.kinds) and m.weight.grad is not None]
+        if not layers:
+            raise ValueError("GradNorms found no Conv2d/Linear layer with a gradient; call it after backward()")
+        names = [n for n, _ in layers]
+        if not self.names:
+            self.names = names
+        elif names != self.names:
+            raise ValueError("GradNorms recorded a different model before; use one recorder per model")
+        self._norms.append(torch.stack([m.weight.grad.detach().float().norm() for _, m in layers]))
+
+    @property
+    def steps(self) -> int:
+        return len(self._norms)
+
+    def history(self) -> torch.Tensor:
+        """All recorded norms as a CPU tensor (steps, layers)."""
+        if not self._norms:
+            raise ValueError("GradNorms has recorded nothing yet")
+        return torch.stack(self._norms).cpu()
+
+    def mean(self, first: int | None = None) -> torch.Tensor:
+        """Mean gradient norm per layer over the first ``first`` steps (default: all)."""
+        h = self.history()
+        return h[:first].mean(0) if first else h.mean(0)
+
+
+def plot_grad_norms(recorders: Mapping[str, GradNorms], *, first: int | None = None,
+                    labels: Sequence[str] | None = None, title: str | None = None):
+    """Mean gradient norm of each layer's weights (log scale), one line per model.
+
+    The layers are numbered in forward order (1 = nearest the input); layers whose
+    gradient is tiny learn slowly: a curve that falls towards the input shows
+    vanishing gradients. ``first`` averages over the first steps only.
+
+    >>> plot_grad_norms({"sigmoid": rec_sigmoid, "ReLU": rec_relu});   # doctest: +SKIP
+    """
+    if not recorders:
+        raise ValueError("plot_grad_norms needs at least one GradNorms recorder")
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    most = 0
+    for label, rec in recorders.items():
+        g = rec.mean(first).clamp_min(1e-30)
+        x = list(range(1, len(g) + 1))
+        most = max(most, len(g))
+        ax.semilogy(x, g.tolist(), marker="o", label=label)
+    ax.set_xticks(range(1, most + 1))
+    if labels is not None:
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("mean gradient norm of the weights")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -266,3 +266,55 @@ def filter_bank(kernels, in_channels: int = 3, both_signs: bool = False, padding
         layer.weight.copy_(weight)
     layer.weight.requires_grad_(False)
     return layer
+
+
+# --- chapter 10 ---
+
+def layer_costs(model: torch.nn.Module, input_size):
+    """Parameters and multiply-adds of every Conv2d and Linear layer, for one example of shape ``input_size``.
+
+    Multiply-adds count the weights only, as the lecture's complexity tables do: a
+    convolution costs ``weight.numel() * m_h * m_w`` (c_in/groups * c_out * k_h * k_w per
+    output pixel), a linear layer ``weight.numel()``; ``params`` includes the biases.
+    Pooling, activations and normalisation are left out (they are cheap next to these).
+    One forward pass on the model's device records the output shapes; a model built under
+    ``with torch.device("meta"):`` is measured without allocating or initialising its weights.
+    Returns a pandas DataFrame with columns ``layer, kind, output, params, mult_adds``.
+
+    >>> layer_costs(torch.nn.Conv2d(100, 100, 5, padding=2), (100, 64, 64))[["params", "mult_adds"]].values.tolist()
+    [[250100, 1024000000]]
+    """
+    import pandas as pd
+
+    size = tuple(int(s) for s in input_size)
+    if len(size) not in (1, 3):
+        raise ValueError(f"input_size is one example's shape, e.g. (3, 224, 224) or (784,); got {size}")
+    rows, hooks = [], []
+
+    def record(name):
+        def hook(module, inputs, output):
+            w = module.weight
+            spatial = output.shape[2:].numel() if isinstance(module, torch.nn.Conv2d) else 1
+            kind = (f"Conv2d {module.kernel_size[0]}x{module.kernel_size[1]}"
+                    + (f" /{module.groups} groups" if module.groups > 1 else "")
+                    if isinstance(module, torch.nn.Conv2d) else "Linear")
+            rows.append({"layer": name, "kind": kind, "output": tuple(output.shape[1:]),
+                         "params": sum(p.numel() for p in module.parameters(recurse=False)),
+                         "mult_adds": w.numel() * spatial})
+        return hook
+
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            hooks.append(module.register_forward_hook(record(name)))
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *size, device=device))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was)
+    return pd.DataFrame(rows, columns=["layer", "kind", "output", "params", "mult_adds"])
