@@ -209,7 +209,8 @@ def to_fully_convolutional(model: nn.Sequential, input_size: Sequence[int]) -> n
     kernel covers the whole feature map (its weights reshaped to (out, C, H, W), the order in
     which Flatten lays out the pixels); later Linears become 1x1 convolutions; a Flatten is put
     at the end. The weights are *copied*, so on ``input_size`` both give the same logits.
-    ``input_size`` is one example's shape, e.g. (1, 28, 28).
+    ``input_size`` is one example's shape, e.g. (1, 28, 28). Nested ``nn.Sequential`` containers
+    are unpacked, so the result is one flat ``nn.Sequential``.
 
     >>> dense = lenet_style(head="dense")
     >>> conv = to_fully_convolutional(dense, (1, 28, 28))

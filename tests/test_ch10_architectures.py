@@ -22,7 +22,8 @@ def test_alexnet_matches_the_lecture_table():
     assert costs["params"].tolist()[5] == 6400 * 4096 + 4096
     assert count_params(m) == 50_844_008
     assert round((count_params(m) - costs["params"].iloc[-1]) / 1e6) == 47      # without the 1000-way output layer
-    assert M.alexnet(1, 10)(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
+    with torch.device("meta"):
+        assert M.alexnet(1, 10)(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
 
 
 def test_nin_has_no_dense_layers_and_outputs_logits():
@@ -86,7 +87,8 @@ def test_se_block_scales_channels():
     se = M.SEBlock(64, reduction=16)
     assert count_params(se) == 64 * 4 + 4 + 4 * 64 + 64
     x = torch.rand(2, 64, 5, 5)
-    y = se(x)
+    with torch.no_grad():
+        y = se(x)
     ratio = y / x
     assert y.shape == x.shape and float(ratio.min()) > 0 and float(ratio.max()) < 1
     assert torch.allclose(ratio, ratio[:, :, :1, :1].expand_as(ratio))     # one weight per channel
