@@ -521,6 +521,97 @@ def ladder_cnn(channels: Sequence[int] = (64, 128, 256), convs: int = 1, *, acti
 
 # ---------------------------------------------------------------- chapter 08
 
+class LadderBlock(nn.Module):
+    """One block of chapter 08's ladder network.
+
+    ``num_convs`` times (padded 3x3 convolution, ReLU, and with ``bn`` a BatchNorm2d, in the
+    lecture's order conv -> ReLU -> BN), then 2x2 max pooling and, with ``dropout > 0``, an
+    ``nn.Dropout``. With ``skip`` a shortcut (3x3 convolution with stride 2, ReLU, BN when
+    ``bn``) carries the block's *input* around the block and is added to the pooled output,
+    as in the lecture's skip-connection slide; both paths halve the height and width.
+
+    >>> LadderBlock(3, 8, skip=True)(torch.zeros(2, 3, 32, 32)).shape     # doctest: +SKIP
+    torch.Size([2, 8, 16, 16])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_convs: int = 2, *, bn: bool = False,
+                 dropout: float = 0.0, skip: bool = False):
+        super().__init__()
+        if num_convs < 1:
+            raise ValueError(f"a LadderBlock needs at least one convolution; got num_convs={num_convs}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout is a probability in [0, 1); got {dropout}")
+        layers: list[nn.Module] = []
+        c = in_channels
+        for _ in range(num_convs):
+            layers += [nn.Conv2d(c, out_channels, 3, padding=1), nn.ReLU()]
+            if bn:
+                layers.append(nn.BatchNorm2d(out_channels))
+            c = out_channels
+        layers.append(nn.MaxPool2d(2, 2))
+        self.body = nn.Sequential(*layers)
+        self.shortcut = None
+        if skip:
+            short: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1), nn.ReLU()]
+            if bn:
+                short.append(nn.BatchNorm2d(out_channels))
+            self.shortcut = nn.Sequential(*short)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+
+    def forward(self, x):
+        out = self.body(x)
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return self.dropout(out)
+
+
+def ladder_cnn(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *, bn: bool = False,
+               dropout=0.0, head_dropout: float = 0.0, skip: bool = False, width: float = 1.0,
+               hidden: int = 512, in_channels: int = 3, image_size: int = 32, num_classes: int = 10,
+               init: str = "kaiming") -> nn.Sequential:
+    """The configurable VGG-style CIFAR-10 network of chapter 08's ladder.
+
+    One :class:`LadderBlock` per entry of ``widths`` (each halves the maps: 32 -> 16 -> 8 -> 4),
+    then Flatten, Linear(``hidden``), ReLU, optional Dropout(``head_dropout``) and the classifier.
+    The switches are the ladder's rungs:
+
+    * ``bn``: BatchNorm2d after every convolution's ReLU;
+    * ``dropout``: one rate for every block, or one rate per block, e.g. ``(0.2, 0.3, 0.4)``;
+    * ``width``: multiplies every channel number (``width=2`` doubles the capacity of each layer);
+    * ``skip``: a strided-convolution shortcut around every block.
+
+    The result is ``Sequential(features, classifier)``, so ``model[1][-1]`` is the last
+    Linear layer (the one transfer learning replaces). He (Kaiming) initialisation.
+
+    >>> m = ladder_cnn(width=0.25, hidden=64)
+    >>> [b.body[0].out_channels for b in m[0]], sum(p.numel() for p in m.parameters())
+    ([8, 16, 32], 51666)
+    """
+    if isinstance(dropout, (int, float)):
+        rates = [float(dropout)] * len(widths)
+    else:
+        rates = [float(r) for r in dropout]
+        if len(rates) != len(widths):
+            raise ValueError(f"dropout needs one rate per block ({len(widths)}); got {len(rates)}")
+    if width <= 0:
+        raise ValueError(f"width must be > 0; got {width}")
+    if not 0 <= head_dropout < 1:
+        raise ValueError(f"head_dropout is a probability in [0, 1); got {head_dropout}")
+    channels = [max(1, round(w * width)) for w in widths]
+    blocks: list[nn.Module] = []
+    c, s = in_channels, image_size
+    for out, rate in zip(channels, rates):
+        blocks.append(LadderBlock(c, out, num_convs, bn=bn, dropout=rate, skip=skip))
+        c, s = out, s // 2
+    if s < 1:
+        raise ValueError(f"a {image_size}x{image_size} image is too small for {len(widths)} blocks "
+                         f"(each halves the size)")
+    head: list[nn.Module] = [nn.Flatten(), nn.Linear(c * s * s, hidden), nn.ReLU()]
+    if head_dropout:
+        head.append(nn.Dropout(head_dropout))
+    head.append(nn.Linear(hidden, num_classes))
+    return init_weights(nn.Sequential(nn.Sequential(*blocks), nn.Sequential(*head)), init)
+
 
 # ---------------------------------------------------------------- chapter 09
 

@@ -424,3 +424,76 @@ def plot_grad_norms(recorders: Mapping[str, GradNorms], *, first: int | None = N
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# --- chapter 08 ---
+
+def plot_curves_grid(histories, metric: str = "acc", *, ncols: int = 5, title: str | None = None,
+                     test_label: str = "val", panel_size: tuple[float, float] = (2.7, 2.3)):
+    """Small multiples: one panel per run with its train (dashed) and test (solid) curve.
+
+    All panels share both axes, so the gap between the two curves (overfitting) can be
+    compared from panel to panel. ``histories`` as for :func:`plot_history`.
+
+    >>> plot_curves_grid({"baseline": h0, "+ dropout": h1});     # doctest: +SKIP
+    """
+    runs = _histories(histories)
+    if not runs:
+        raise ValueError("plot_curves_grid needs at least one History")
+    ncols = max(1, min(ncols, len(runs)))
+    nrows = math.ceil(len(runs) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.4),
+                             sharex=True, sharey=True, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(runs):
+            ax.axis("off")
+            continue
+        label, h = list(runs.items())[k]
+        ep = h["epoch"]
+        ax.plot(ep, h[f"train_{metric}"], ls="--", color="C0", label="train")
+        te = h[f"test_{metric}"]
+        if any(v is not None for v in te):
+            ax.plot(ep, te, ls="-", color="C1", marker="o", ms=2.5, label=test_label)
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel({"acc": "accuracy", "loss": "loss"}.get(metric, metric))
+    axes[0][0].legend(fontsize=7, loc="best")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ladder(names: Sequence[str], series: Mapping[str, Sequence], *, ylabel: str = "accuracy",
+                title: str | None = None, width: float = 0.7):
+    """Compare the rungs of a ladder of experiments: one line per series over the rungs.
+
+    ``series`` maps a label (e.g. ``"lecture (val)"``, ``"ours (val)"``) to one value per
+    rung; ``None`` (no figure) leaves a gap.
+
+    >>> plot_ladder(["baseline", "+ BN"], {"lecture": [0.78, 0.84], "ours": [0.40, 0.45]});   # doctest: +SKIP
+    """
+    names = list(names)
+    if not names or not series:
+        raise ValueError("plot_ladder needs rung names and at least one series")
+    fig, ax = plt.subplots(figsize=(max(5.0, width * len(names) + 2.5), 3.8))
+    x = list(range(len(names)))
+    markers = "osD^v<>p"
+    for k, (label, values) in enumerate(series.items()):
+        values = list(values)
+        if len(values) != len(names):
+            raise ValueError(f"series {label!r} has {len(values)} values for {len(names)} rungs")
+        ys = [float("nan") if v is None else float(v) for v in values]
+        ax.plot(x, ys, marker=markers[k % len(markers)], ms=5, label=label)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
