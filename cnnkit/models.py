@@ -521,8 +521,8 @@ def ladder_cnn(channels: Sequence[int] = (64, 128, 256), convs: int = 1, *, acti
 
 # ---------------------------------------------------------------- chapter 08
 
-class LadderBlock(nn.Module):
-    """One block of chapter 08's ladder network.
+class RegularisedBlock(nn.Module):
+    """One block of chapter 08's :func:`regularised_vgg`.
 
     ``num_convs`` times (padded 3x3 convolution, ReLU, and with ``bn`` a BatchNorm2d, in the
     lecture's order conv -> ReLU -> BN), then 2x2 max pooling and, with ``dropout > 0``, an
@@ -530,7 +530,8 @@ class LadderBlock(nn.Module):
     ``bn``) carries the block's *input* around the block and is added to the pooled output,
     as in the lecture's skip-connection slide; both paths halve the height and width.
 
-    >>> LadderBlock(3, 8, skip=True)(torch.zeros(2, 3, 32, 32)).shape     # doctest: +SKIP
+    >>> import torch
+    >>> RegularisedBlock(3, 8, skip=True)(torch.zeros(2, 3, 32, 32)).shape
     torch.Size([2, 8, 16, 16])
     """
 
@@ -538,7 +539,7 @@ class LadderBlock(nn.Module):
                  dropout: float = 0.0, skip: bool = False):
         super().__init__()
         if num_convs < 1:
-            raise ValueError(f"a LadderBlock needs at least one convolution; got num_convs={num_convs}")
+            raise ValueError(f"a RegularisedBlock needs at least one convolution; got num_convs={num_convs}")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout is a probability in [0, 1); got {dropout}")
         layers: list[nn.Module] = []
@@ -565,13 +566,13 @@ class LadderBlock(nn.Module):
         return self.dropout(out)
 
 
-def ladder_cnn(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *, bn: bool = False,
+def regularised_vgg(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *, bn: bool = False,
                dropout=0.0, head_dropout: float = 0.0, skip: bool = False, width: float = 1.0,
                hidden: int = 512, in_channels: int = 3, image_size: int = 32, num_classes: int = 10,
                init: str = "kaiming") -> nn.Sequential:
     """The configurable VGG-style CIFAR-10 network of chapter 08's ladder.
 
-    One :class:`LadderBlock` per entry of ``widths`` (each halves the maps: 32 -> 16 -> 8 -> 4),
+    One :class:`RegularisedBlock` per entry of ``widths`` (each halves the maps: 32 -> 16 -> 8 -> 4),
     then Flatten, Linear(``hidden``), ReLU, optional Dropout(``head_dropout``) and the classifier.
     The switches are the ladder's rungs:
 
@@ -583,7 +584,7 @@ def ladder_cnn(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *, bn:
     The result is ``Sequential(features, classifier)``, so ``model[1][-1]`` is the last
     Linear layer (the one transfer learning replaces). He (Kaiming) initialisation.
 
-    >>> m = ladder_cnn(width=0.25, hidden=64)
+    >>> m = regularised_vgg(width=0.25, hidden=64)
     >>> [b.body[0].out_channels for b in m[0]], sum(p.numel() for p in m.parameters())
     ([8, 16, 32], 51666)
     """
@@ -601,7 +602,7 @@ def ladder_cnn(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *, bn:
     blocks: list[nn.Module] = []
     c, s = in_channels, image_size
     for out, rate in zip(channels, rates):
-        blocks.append(LadderBlock(c, out, num_convs, bn=bn, dropout=rate, skip=skip))
+        blocks.append(RegularisedBlock(c, out, num_convs, bn=bn, dropout=rate, skip=skip))
         c, s = out, s // 2
     if s < 1:
         raise ValueError(f"a {image_size}x{image_size} image is too small for {len(widths)} blocks "

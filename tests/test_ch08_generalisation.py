@@ -12,7 +12,7 @@ from torch import nn  # noqa: E402
 
 from cnnkit import History, fit  # noqa: E402
 from cnnkit.checks import ExerciseFailed, check  # noqa: E402
-from cnnkit.models import LadderBlock, ladder_cnn  # noqa: E402
+from cnnkit.models import RegularisedBlock, regularised_vgg  # noqa: E402
 from cnnkit.plot import plot_curves_grid, plot_ladder  # noqa: E402
 from cnnkit.scratch import Distill, Dropout, Mixup, smooth_labels  # noqa: E402
 
@@ -21,10 +21,10 @@ def n_params(m):
     return sum(p.numel() for p in m.parameters())
 
 
-# ---------------------------------------------------------------- ladder_cnn
+# ---------------------------------------------------------------- regularised_vgg
 
-def test_ladder_cnn_default_shapes_and_params():
-    m = ladder_cnn()
+def test_regularised_vgg_default_shapes_and_params():
+    m = regularised_vgg()
     assert [b.body[0].out_channels for b in m[0]] == [32, 64, 128]
     assert m(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
     # 3 blocks of two 3x3 convs, dense 128*4*4 -> 512 -> 10
@@ -33,18 +33,18 @@ def test_ladder_cnn_default_shapes_and_params():
     assert n_params(m) == convs + (2048 * 512 + 512) + (512 * 10 + 10)
 
 
-def test_ladder_cnn_switches():
-    base = ladder_cnn(width=0.25, hidden=32)
-    bn = ladder_cnn(width=0.25, hidden=32, bn=True)
+def test_regularised_vgg_switches():
+    base = regularised_vgg(width=0.25, hidden=32)
+    bn = regularised_vgg(width=0.25, hidden=32, bn=True)
     assert sum(isinstance(x, nn.BatchNorm2d) for x in bn.modules()) == 6
     assert not any(isinstance(x, nn.BatchNorm2d) for x in base.modules())
     assert n_params(bn) - n_params(base) == 2 * 2 * (8 + 16 + 32)  # gamma and beta per channel
-    drop = ladder_cnn(width=0.25, hidden=32, dropout=(0.2, 0.3, 0.4), head_dropout=0.5)
+    drop = regularised_vgg(width=0.25, hidden=32, dropout=(0.2, 0.3, 0.4), head_dropout=0.5)
     rates = [x.p for x in drop.modules() if isinstance(x, nn.Dropout)]
     assert rates == [0.2, 0.3, 0.4, 0.5]
-    wide = ladder_cnn(width=0.5, hidden=32)
+    wide = regularised_vgg(width=0.5, hidden=32)
     assert [b.body[0].out_channels for b in wide[0]] == [16, 32, 64]
-    skip = ladder_cnn(width=0.25, hidden=32, skip=True, bn=True)
+    skip = regularised_vgg(width=0.25, hidden=32, skip=True, bn=True)
     assert all(b.shortcut is not None for b in skip[0])
     assert skip(torch.zeros(3, 3, 32, 32)).shape == (3, 10)
     assert isinstance(base[1][-1], nn.Linear) and base[1][-1].out_features == 10
@@ -52,21 +52,21 @@ def test_ladder_cnn_switches():
 
 def test_ladder_block_skip_adds_shortcut():
     torch.manual_seed(0)
-    b = LadderBlock(3, 4, 1, skip=True).eval()
+    b = RegularisedBlock(3, 4, 1, skip=True).eval()
     x = torch.randn(2, 3, 8, 8)
     assert torch.allclose(b(x), b.body(x) + b.shortcut(x))
     assert b(x).shape == (2, 4, 4, 4)
 
 
-def test_ladder_cnn_bad_input():
+def test_regularised_vgg_bad_input():
     with pytest.raises(ValueError, match="one rate per block"):
-        ladder_cnn(dropout=(0.1, 0.2))
+        regularised_vgg(dropout=(0.1, 0.2))
     with pytest.raises(ValueError, match="width"):
-        ladder_cnn(width=0)
+        regularised_vgg(width=0)
     with pytest.raises(ValueError, match="too small"):
-        ladder_cnn(image_size=4)
+        regularised_vgg(image_size=4)
     with pytest.raises(ValueError, match="probability"):
-        ladder_cnn(dropout=1.0)
+        regularised_vgg(dropout=1.0)
 
 
 # ---------------------------------------------------------------- from-scratch dropout
