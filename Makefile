@@ -10,7 +10,6 @@ STAMP  := $(VENV)/.cnnkit-installed
 SEED   := ../shared/data/seed-offline-data
 MATHJAX := _mathjax/mathjax/tex-chtml.js
 export CNNKIT_PROFILE ?= quick
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: book test unit notebooks book-check data venv clean exercises

@@ -18,7 +18,7 @@ from .data import (Augment, DatasetNotAvailable, ImageData, Loader, channel_stat
 from .train import History, evaluate, fit, load_checkpoint, predict, save_checkpoint
 from .plot import plot_history, show_feature_maps, show_images, show_kernels
 from .summary import check_input, count_params, output_shape, summary
-from . import models, scratch
+from . import backprop, checks, models, scratch
 
 __all__ = [
     "Profile", "RunCard", "get_device", "profile", "seed_everything",
@@ -27,5 +27,5 @@ __all__ = [
     "History", "evaluate", "fit", "load_checkpoint", "predict", "save_checkpoint",
     "plot_history", "show_feature_maps", "show_images", "show_kernels",
     "check_input", "count_params", "output_shape", "summary",
-    "models", "scratch",
+    "backprop", "checks", "models", "scratch",
 ]

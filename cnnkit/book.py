@@ -129,9 +129,13 @@ def execute(path: Path, timeout: int = 3600) -> float:
     import time
     from nbclient import NotebookClient
 
+    import os
+
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     start = time.time()
+    if os.environ.get("MPLBACKEND", "").lower() == "agg":  # the kernel would inherit it and show no figures
+        del os.environ["MPLBACKEND"]
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.resolve().parent)}}).execute()
     nbformat.write(nb, path)
