@@ -42,8 +42,8 @@ def registered() -> list[str]:
     return sorted(_CHECKS)
 
 
-def check(ex_id: str, answer) -> bool:
-    """Check the answer to exercise ``ex_id``; print ``✓`` and return True when it is right."""
+def check(ex_id: str, answer) -> None:
+    """Check the answer to exercise ``ex_id``: print ``✓`` when it is right, raise when it is not."""
     if ex_id not in _CHECKS:
         raise KeyError(f"no check for exercise {ex_id!r}; known: {', '.join(registered())}")
     try:
@@ -54,7 +54,6 @@ def check(ex_id: str, answer) -> bool:
     except AssertionError as err:
         raise ExerciseFailed(f"Exercise {ex_id}: not yet right. {err}") from None
     print(f"✓ Exercise {ex_id}: correct.")
-    return True
 
 
 def _close(a, b, tol=1e-4) -> bool:

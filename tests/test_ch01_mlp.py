@@ -20,7 +20,7 @@ def test_mlp_param_counts_of_the_chapter():
 
 
 def test_check_01_1():
-    assert check("01.1", _mlp_params)
+    check("01.1", _mlp_params)
     with pytest.raises(ExerciseFailed):
         check("01.1", lambda n_in, hidden, n_out: _mlp_params(n_in, hidden, n_out) - 10)  # forgot the output biases
     def stub(*args):
@@ -30,13 +30,13 @@ def test_check_01_1():
 
 
 def test_check_01_2():
-    assert check("01.2", lambda c, i, j, shape: c * shape[1] * shape[2] + i * shape[2] + j)
+    check("01.2", lambda c, i, j, shape: c * shape[1] * shape[2] + i * shape[2] + j)
     with pytest.raises(ExerciseFailed):
         check("01.2", lambda c, i, j, shape: c * shape[1] * shape[2] + j * shape[1] + i)  # column-major
 
 
 def test_check_01_3():
-    assert check("01.3", lambda w, perm: w[:, perm])
+    check("01.3", lambda w, perm: w[:, perm])
     with pytest.raises(ExerciseFailed):
         check("01.3", lambda w, perm: w[:, torch.argsort(perm)])  # the inverse permutation
     with pytest.raises(ExerciseFailed):
