@@ -242,7 +242,7 @@ def test_chapter_09_checks_reject_wrong_answers():
         checks.check("09.3", lambda dout, x_shape: dout[..., None, None].expand(x_shape).clone())
     with pytest.raises(checks.ExerciseFailed):
         checks.check("09.4", lambda dout: dout.mean((0, 2, 3)))
-    assert checks.check("09.1", lambda dout, x, slope=0.01: dout * torch.where(x > 0, 1.0, slope).to(dout.dtype))
-    assert checks.check("09.2", (0.25, 1.0))
-    assert checks.check("09.3", lambda dout, x_shape: (dout[..., None, None] / (x_shape[2] * x_shape[3])).expand(x_shape).clone())
-    assert checks.check("09.4", lambda dout: dout.sum((0, 2, 3)))
+    checks.check("09.1", lambda dout, x, slope=0.01: dout * torch.where(x > 0, 1.0, slope).to(dout.dtype))
+    checks.check("09.2", (0.25, 1.0))
+    checks.check("09.3", lambda dout, x_shape: (dout[..., None, None] / (x_shape[2] * x_shape[3])).expand(x_shape).clone())
+    checks.check("09.4", lambda dout: dout.sum((0, 2, 3)))
