@@ -39,7 +39,7 @@ book: venv $(MATHJAX)
 	@echo "The book is in _build/html/index.html"
 
 unit: venv data
-	$(BIN)/python -m pytest -q tests -m "not book" --timeout 600
+	$(BIN)/python -m pytest -q tests cnnkit --doctest-modules -m "not book" --timeout 900
 
 notebooks: venv data
 	$(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-cell-timeout 900 chapters

@@ -37,7 +37,7 @@ class History:
     ``h["test_acc"]`` is the list of test accuracies, ``h.final`` the last epoch's
     record, ``h.status`` one of ``"running"``, ``"finished"``, ``"diverged"``, ``"interrupted"``.
 
-    >>> h = History(name="demo"); h.append(train_loss=1.0, train_acc=0.5, test_loss=1.1, test_acc=0.4, lr=0.1, seconds=2)
+    >>> h = History(name="demo"); _ = h.append(train_loss=1.0, train_acc=0.5, test_loss=1.1, test_acc=0.4, lr=0.1, seconds=2)
     >>> h["test_acc"], h.best("test_acc")
     ([0.4], 0.4)
     """

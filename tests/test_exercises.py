@@ -9,7 +9,7 @@ from cnnkit import exercises as E
 from cnnkit.data import repo_root
 
 TOP = repo_root(Path(__file__).parent)
-LESSONS = E.chapter_paths(TOP)
+LESSONS = [p for p in E.chapter_paths(TOP) if not p.stem.startswith("00_")]
 v4 = nbformat.v4
 
 
