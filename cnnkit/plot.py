@@ -456,6 +456,7 @@ def plot_curves_grid(histories, metric: str = "acc", *, ncols: int = 5, title: s
             ax.plot(ep, te, ls="-", color="C1", marker="o", ms=2.5, label=test_label)
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     for ax in axes[:, 0]:
@@ -479,7 +480,7 @@ def plot_ladder(names: Sequence[str], series: Mapping[str, Sequence], *, ylabel:
     names = list(names)
     if not names or not series:
         raise ValueError("plot_ladder needs rung names and at least one series")
-    fig, ax = plt.subplots(figsize=(max(5.0, width * len(names) + 2.5), 3.8))
+    fig, ax = plt.subplots(figsize=(max(5.0, width * len(names) + 2.5) + 2.5, 3.8))
     x = list(range(len(names)))
     markers = "osD^v<>p"
     for k, (label, values) in enumerate(series.items()):
@@ -492,7 +493,7 @@ def plot_ladder(names: Sequence[str], series: Mapping[str, Sequence], *, ylabel:
     ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never hides a point
     if title:
         ax.set_title(title)
     fig.tight_layout()
