@@ -152,8 +152,7 @@ class RunCard:
     def elapsed(self) -> float:
         return time.time() - self.start
 
-    def finish(self) -> float:
-        """Print and return the seconds since the card was created."""
+    def finish(self) -> None:
+        """Print the time since the card was created (``elapsed()`` returns it in seconds)."""
         s = self.elapsed()
         print(f"notebook ran in {s:.0f} s ({s / 60:.1f} min) on {self.device.type}, profile {self.profile.name}")
-        return s
