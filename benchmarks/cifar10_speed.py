@@ -69,6 +69,8 @@ def model_factory(name):
 def make_optimizer(model, epochs, steps_per_epoch, lr):
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     total = epochs * steps_per_epoch
+    if total < 8:
+        raise SystemExit(f"{total} optimisation steps are too few for the one-cycle schedule: use more images or epochs")
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total,
                                                 pct_start=min(0.5, max(0.25, 2 / total)), anneal_strategy="linear")
     return opt, sched

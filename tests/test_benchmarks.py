@@ -31,6 +31,6 @@ def test_lenet_benchmark_prints_a_ratio():
 
 @pytest.mark.skipif(not has_real_data("cifar10"), reason="CIFAR-10 not in data/")
 def test_cifar10_speed_benchmark_runs():
-    out = run("cifar10_speed.py", "--model", "compact", "--limit", "256", "--epochs", "1", "--batch-size", "128",
+    out = run("cifar10_speed.py", "--model", "compact", "--limit", "1024", "--epochs", "1", "--batch-size", "128",
               "--workers", "0")
     assert "compact / cnnkit" in out and "trains" in out
