@@ -4,6 +4,9 @@ Every training call in a chapter takes its budget from the active profile, so
 one notebook serves a GPU reader, a CPU reader and CI:
 
 * ``full``  - the budget the chapter's text describes. Default when CUDA is available.
+* ``medium`` - the largest budget that fits a 2-core CPU in about half an hour per
+  chapter: used for the stored outputs of the CIFAR-10 ladders (chapters 07 and 08)
+  when no GPU was available. A chapter that sets no medium budget uses its quick one.
 * ``quick`` - a small subset and few epochs, about a minute or two on 2 CPU cores.
   Default otherwise; CI uses it.
 
@@ -23,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "medium", "full")
+_UNSET = object()  # "no medium budget given" (None is a valid budget: "all images")
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -70,6 +74,10 @@ class Profile:
     2
     >>> Profile("full").is_full
     True
+    >>> Profile("medium").pick(quick=2, full=30, medium=8)
+    8
+    >>> Profile("medium").pick(quick=2, full=30)      # no medium budget given: the quick one
+    2
     """
 
     name: str
@@ -86,15 +94,50 @@ class Profile:
     def is_full(self) -> bool:
         return self.name == "full"
 
-    def pick(self, *, quick, full):
-        """Return ``quick`` or ``full`` depending on this profile."""
-        return quick if self.is_quick else full
+    @property
+    def is_medium(self) -> bool:
+        return self.name == "medium"
+
+    def pick(self, *, quick, full, medium=_UNSET):
+        """Return the value for this profile; ``medium`` falls back to ``quick`` when not given."""
+        if self.is_full:
+            return full
+        if self.is_medium and medium is not _UNSET:
+            return medium
+        return quick
 
     def describe(self) -> str:
         if self.is_quick:
             return ("quick: small class-balanced subsets and few epochs, so the notebook runs in "
                     "a couple of minutes on a CPU; accuracies are far below the lecture's")
+        if self.is_medium:
+            return ("medium: larger subsets, narrower networks and more epochs than quick, sized to "
+                    "run in about half an hour on 2 CPU cores; below the lecture's budget")
         return "full: the budget the text describes (full datasets, the lecture's epochs)"
+
+    def claim(self, statement: str, holds: bool, *, full_only: bool = False) -> bool:
+        """Check a lesson's claim on numbers just computed, and say so.
+
+        A claim that fails raises ``AssertionError``, except a ``full_only`` claim in a smaller
+        profile: it needs the lecture's budget, so the result is reported, not enforced.
+        Returns ``holds``.
+
+        >>> Profile("quick").claim("2 + 2 = 4", 2 + 2 == 4)
+        claim checked: 2 + 2 = 4
+        True
+        >>> Profile("quick").claim("ReLU reaches 99% training accuracy", False, full_only=True)
+        claim not reproduced at the quick budget (enforced only in the full profile): ReLU reaches 99% training accuracy
+        False
+        """
+        holds = bool(holds)
+        if holds:
+            where = "" if self.is_full or not full_only else f" (at the {self.name} budget too)"
+            print(f"claim checked{where}: {statement}")
+        elif full_only and not self.is_full:
+            print(f"claim not reproduced at the {self.name} budget (enforced only in the full profile): {statement}")
+        else:
+            raise AssertionError(f"claim does not hold in the {self.name} profile: {statement}")
+        return holds
 
 
 def profile(name: str | None = None) -> Profile:

@@ -20,8 +20,28 @@ def test_profile_default_depends_on_cuda(monkeypatch):
 def test_profile_pick_and_unknown_name():
     assert Profile("quick").pick(quick=1, full=2) == 1
     assert Profile("full").pick(quick=1, full=2) == 2
+    assert Profile("medium").pick(quick=1, full=2, medium=3) == 3
+    assert Profile("medium").pick(quick=1, full=2, medium=None) is None   # None is a budget ("all")
+    assert Profile("medium").pick(quick=1, full=2) == 1                   # no medium budget: quick's
+    assert Profile("medium").is_medium and not Profile("medium").is_quick
+    assert "2 CPU cores" in Profile("medium").describe()
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
         profile("fast")
+
+
+def test_claims_are_enforced_where_they_must_hold(capsys):
+    assert Profile("quick").claim("holds", True) is True
+    assert "claim checked: holds" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="does not hold in the quick profile: fails"):
+        Profile("quick").claim("fails", False)
+    # a claim that needs the lecture's budget is reported, not enforced, below it ...
+    assert Profile("medium").claim("big budget", False, full_only=True) is False
+    assert "not reproduced at the medium budget" in capsys.readouterr().out
+    assert Profile("medium").claim("big budget", True, full_only=True) is True
+    assert "at the medium budget too" in capsys.readouterr().out
+    # ... and enforced in the full profile
+    with pytest.raises(AssertionError, match="full profile: big budget"):
+        Profile("full").claim("big budget", False, full_only=True)
 
 
 def test_device_choice(monkeypatch):
