@@ -37,7 +37,8 @@ def plot_history(histories, metrics: Sequence[str] = ("loss", "acc"), *, title: 
     runs = _histories(histories)
     if not runs:
         raise ValueError("plot_history needs at least one History")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
+    many = len(runs) > 3                                  # then the legend goes beside the panels
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics) + 2.6 * many, 3.6), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics):
         for k, (label, h) in enumerate(runs.items()):
@@ -51,7 +52,10 @@ def plot_history(histories, metrics: Sequence[str] = ("loss", "acc"), *, title: 
         ax.set_xlabel("epoch")
         ax.set_ylabel({"acc": "accuracy", "loss": "loss"}.get(metric, metric))
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=8, loc="best")
+    if many:
+        axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    else:
+        axes[0][-1].legend(fontsize=8, loc="best")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

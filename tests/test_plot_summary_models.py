@@ -31,6 +31,17 @@ def test_plot_history_one_and_many_runs():
         plot_history({})
 
 
+def test_plot_history_puts_a_long_legend_beside_the_panels():
+    runs = {f"run {i}": _history(f"r{i}", 0.1 * i) for i in range(1, 8)}
+    fig = plot_history(runs, metrics=("acc",))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend_box = ax.get_legend().get_window_extent()
+    assert legend_box.x0 >= ax.get_window_extent().x1          # does not cover the curves
+    assert len(ax.get_legend().get_texts()) == 14
+    plt.close("all")
+
+
 def test_show_images_grey_rgb_and_predictions(tiny_data, rgb_data):
     fig = show_images(tiny_data, n=10, ncols=5)
     assert len(fig.axes) == 10 and fig.axes[0].get_title() == "a"
