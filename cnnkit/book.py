@@ -12,7 +12,9 @@ are generated from them::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -126,10 +128,7 @@ def new_chapter(slug: str, title: str, root: Path | None = None) -> Path:
 def execute(path: Path, timeout: int = 3600) -> float:
     """Run a notebook top to bottom in a fresh kernel (working directory: its folder) and store
     the outputs in place. Returns the seconds it took. The profile comes from ``CNNKIT_PROFILE``."""
-    import time
     from nbclient import NotebookClient
-
-    import os
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
