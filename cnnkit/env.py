@@ -1,4 +1,4 @@
-"""Where a notebook runs: device, seeding, training budgets (profiles) and the run card.
+"""Where a notebook runs: device, seeding, precision, training budgets (profiles) and the run card.
 
 Every training call in a chapter takes its budget from the active profile, so
 one notebook serves a GPU reader, a CPU reader and CI:
@@ -12,6 +12,12 @@ one notebook serves a GPU reader, a CPU reader and CI:
 
 Choose one explicitly with the environment variable ``CNNKIT_PROFILE``.
 
+The precision policy (:func:`precision`, printed by the run card): bf16 autocast on CUDA
+GPUs of compute capability 8.0 and above, fp16 autocast with a ``GradScaler`` below (a T4
+only emulates bf16), float32 on the CPU and Apple MPS or when mixed precision is off. TF32
+is switched off for float32 matrix products *and* convolutions (:func:`set_tf32`), so that
+float32 results agree to float32 rounding on every GPU; the speed comes from bf16 autocast.
+
 >>> P = profile()                       # doctest: +SKIP
 >>> epochs = P.pick(quick=2, full=30)   # doctest: +SKIP
 """
@@ -21,7 +27,9 @@ import os
 import platform
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -39,11 +47,20 @@ def get_device(prefer: str | None = None) -> torch.device:
     >>> get_device("cpu")
     device(type='cpu')
     """
+    source = "prefer" if prefer else "CNNKIT_DEVICE"
     prefer = prefer or os.environ.get("CNNKIT_DEVICE")
     if prefer:
-        dev = torch.device(prefer)
+        if not isinstance(prefer, (str, torch.device)):
+            raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda'; got {type(prefer).__name__}")
+        try:
+            dev = torch.device(prefer)
+        except RuntimeError as err:
+            raise ValueError(f"{source}={prefer!r} is not a device: expected 'cpu', 'cuda', 'cuda:1', 'mps', ...") from err
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("CNNKIT_DEVICE asks for CUDA but torch.cuda.is_available() is False")
+            raise RuntimeError(f"{source}={prefer!r} asks for CUDA but torch.cuda.is_available() is False")
+        mps = getattr(torch.backends, "mps", None)
+        if dev.type == "mps" and not (mps is not None and mps.is_available()):
+            raise RuntimeError(f"{source}={prefer!r} asks for Apple MPS but torch.backends.mps.is_available() is False")
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -59,11 +76,129 @@ def seed_everything(seed: int = 0) -> None:
     >>> seed_everything(0); a = torch.rand(1); seed_everything(0); bool(a == torch.rand(1))
     True
     """
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+
+
+# --- precision policy --------------------------------------------------------------------------
+
+AMP_ON = ("auto", "on", "bf16", "fp16")   # and True
+AMP_OFF = ("off", "fp32")                 # and False, None, 0
+
+
+def amp_mode(amp) -> str:
+    """Normalise an ``amp`` argument to ``"auto"``, ``"bf16"``, ``"fp16"`` or ``"off"``.
+
+    Mixed precision is on for ``True``, ``"auto"`` or ``"on"`` (bf16 or fp16 chosen by the GPU),
+    forced with ``"bf16"`` or ``"fp16"``, and off for ``False``, ``None``, ``0``, ``"off"`` or ``"fp32"``.
+
+    >>> [amp_mode(a) for a in ("auto", True, None, 0, "OFF", "fp16")]
+    ['auto', 'auto', 'off', 'off', 'off', 'fp16']
+    """
+    if amp is None or amp is False or (isinstance(amp, Integral) and not isinstance(amp, bool) and amp == 0):
+        return "off"
+    if amp is True:
+        return "auto"
+    if isinstance(amp, str):
+        mode = amp.strip().lower()
+        if mode in AMP_OFF:
+            return "off"
+        if mode in AMP_ON:
+            return "auto" if mode == "on" else mode
+        raise ValueError(f"amp={amp!r} is not a precision: expected one of {AMP_ON + AMP_OFF}, True, False, None or 0")
+    raise TypeError(f"amp must be True/False/None/0 or one of {AMP_ON + AMP_OFF}; got {type(amp).__name__} {amp!r}")
+
+
+def set_tf32(enabled: bool = False) -> None:
+    """Allow (or forbid) TF32 for float32 matrix products and cuDNN convolutions.
+
+    TF32 keeps only 10 bits of mantissa: fast on Ampere and newer GPUs, but float32 claims
+    such as "the same logits within 1e-4" no longer hold. The run card switches it off.
+
+    >>> set_tf32(False); tf32_enabled()
+    False
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True or False; got {enabled!r}")
+    matmul, conv = torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(matmul, "fp32_precision") and conv is not None and hasattr(conv, "fp32_precision"):
+        matmul.fp32_precision = conv.fp32_precision = "tf32" if enabled else "ieee"
+    else:  # pragma: no cover - torch before 2.9
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = enabled
+
+
+def tf32_enabled() -> bool:
+    """Whether float32 matrix products or convolutions may run in TF32 on an Ampere+ GPU."""
+    return bool(torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How a device computes: the autocast ``dtype`` (float32: no autocast) and whether a GradScaler is needed.
+
+    >>> p = Precision("cpu", torch.float32); p.describe(), p.grad_scaler()
+    ('float32 (CPU)', None)
+    """
+
+    device: str
+    dtype: torch.dtype = torch.float32
+    capability: tuple | None = None
+    tf32: bool | None = None
+
+    @property
+    def scaled(self) -> bool:
+        return self.dtype == torch.float16
+
+    def autocast(self):
+        """A context manager: ``torch.autocast`` in mixed precision, else one that does nothing."""
+        return nullcontext() if self.dtype == torch.float32 else torch.autocast(self.device, dtype=self.dtype)
+
+    def grad_scaler(self):
+        """A ``torch.amp.GradScaler`` for fp16 (small gradients would underflow), else None."""
+        return torch.amp.GradScaler(self.device) if self.scaled else None
+
+    def describe(self) -> str:
+        where = f"compute capability {self.capability[0]}.{self.capability[1]}" if self.capability else self.device.upper()
+        if self.dtype == torch.bfloat16:
+            text = f"bf16 autocast ({where})"
+        elif self.dtype == torch.float16:
+            text = f"fp16 autocast + GradScaler ({where})"
+        else:
+            text = f"float32 ({where})"
+        if self.tf32 is not None:
+            text += ", TF32 " + ("on" if self.tf32 else "off")
+        return text
+
+
+def precision(device=None, amp="auto") -> Precision:
+    """The precision policy for ``device`` (default: :func:`get_device`) and an ``amp`` setting.
+
+    CUDA with compute capability >= 8.0: bf16 autocast; below: fp16 autocast with a
+    GradScaler (``is_bf16_supported()`` is true on a T4 too, which only emulates bf16, so the
+    capability decides); float32 everywhere else and whenever ``amp`` is off (see :func:`amp_mode`).
+
+    >>> precision("cpu").describe()
+    'float32 (CPU)'
+    """
+    mode = amp_mode(amp)
+    device = torch.device(device) if device is not None else get_device()
+    if device.type != "cuda":
+        return Precision(device.type)
+    cap = tuple(torch.cuda.get_device_capability(device))
+    ampere = cap >= (8, 0)
+    tf32 = tf32_enabled() if ampere else None
+    if mode == "off":
+        dtype = torch.float32
+    elif mode == "auto":
+        dtype = torch.bfloat16 if ampere else torch.float16
+    else:
+        dtype = torch.bfloat16 if mode == "bf16" else torch.float16
+    return Precision("cuda", dtype, cap, tf32)
 
 
 @dataclass(frozen=True)
@@ -83,7 +218,7 @@ class Profile:
     name: str
 
     def __post_init__(self):
-        if self.name not in PROFILES:
+        if not isinstance(self.name, str) or self.name not in PROFILES:
             raise ValueError(f"unknown profile {self.name!r}: expected one of {PROFILES}")
 
     @property
@@ -129,6 +264,10 @@ class Profile:
         claim not reproduced at the quick budget (enforced only in the full profile): ReLU reaches 99% training accuracy
         False
         """
+        if not isinstance(statement, str) or not statement.strip():
+            raise TypeError(f"statement must be a sentence (a non-empty str); got {statement!r}")
+        if isinstance(holds, torch.Tensor) and holds.numel() != 1:
+            raise ValueError(f"holds must be one truth value; got a tensor of shape {tuple(holds.shape)} (use .all() or .any())")
         holds = bool(holds)
         if holds:
             where = "" if self.is_full or not full_only else f" (at the {self.name} budget too)"
@@ -146,6 +285,8 @@ def profile(name: str | None = None) -> Profile:
     >>> profile("quick").name
     'quick'
     """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a profile name {PROFILES}; got {type(name).__name__}")
     name = name or os.environ.get("CNNKIT_PROFILE") or ("full" if torch.cuda.is_available() else "quick")
     return Profile(name.strip().lower())
 
@@ -162,16 +303,22 @@ class RunCard:
     """Say where a notebook's numbers come from: device, profile, versions and time taken.
 
     Create it near the top of a notebook (it prints the card) and call
-    :meth:`finish` in the last cell (it prints the elapsed time).
+    :meth:`finish` in the last cell (it prints the elapsed time). It also sets the
+    precision policy (TF32 off, see :func:`set_tf32`) and prints it: ``card.precision``.
+    Put everything the chapter creates on ``card.device``.
 
     >>> card = RunCard()          # doctest: +SKIP
     >>> card.finish()             # doctest: +SKIP
     """
 
     def __init__(self, show: bool = True):
+        if not isinstance(show, bool):
+            raise TypeError(f"show must be True or False; got {show!r}")
         self.start = time.time()
         self.device = get_device()
         self.profile = profile()
+        set_tf32(False)
+        self.precision = precision(self.device)
         if show:
             print(self.text())
 
@@ -181,6 +328,7 @@ class RunCard:
         from . import __version__
         return {
             "device": f"{dev.type} ({name}, {os.cpu_count()} CPU cores)",
+            "precision": self.precision.describe(),
             "profile": self.profile.describe(),
             "python": platform.python_version(),
             "torch": torch.__version__,

@@ -31,7 +31,8 @@ def test_fit_learns_and_records_history(tiny_data, capsys):
     assert h.final["test_acc"] > 0.9 and h["train_loss"][-1] < h["train_loss"][0]
     assert set(h.final) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
     out = capsys.readouterr()
-    assert "[tiny] epoch   8/8" in out.out and "test loss" in out.out
+    assert out.out.strip().splitlines() == [h.summary()]          # one compact line per run
+    assert out.out.startswith("[tiny] finished: 8 epochs, train acc ") and "(best " in out.out
     assert out.err == ""  # nothing on stderr when not on a terminal
     ev = evaluate(model, test)
     assert ev["acc"] == pytest.approx(h.final["test_acc"]) and ev["loss"] == pytest.approx(h.final["test_loss"])
