@@ -125,16 +125,30 @@ def set_tf32(enabled: bool = False) -> None:
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"enabled must be True or False; got {enabled!r}")
-    matmul, conv = torch.backends.cuda.matmul, getattr(torch.backends.cudnn, "conv", None)
-    if hasattr(matmul, "fp32_precision") and conv is not None and hasattr(conv, "fp32_precision"):
-        matmul.fp32_precision = conv.fp32_precision = "tf32" if enabled else "ieee"
-    else:  # pragma: no cover - torch before 2.9
+    if _new_tf32_api():   # torch >= 2.9: one setting per operator family (do not mix with allow_tf32)
+        value = "tf32" if enabled else "ieee"
+        cudnn = torch.backends.cudnn
+        torch.backends.cuda.matmul.fp32_precision = cudnn.conv.fp32_precision = cudnn.rnn.fp32_precision = value
+    else:  # pragma: no cover - older torch
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = enabled
 
 
+def _new_tf32_api() -> bool:
+    cudnn = torch.backends.cudnn
+    return all(hasattr(m, "fp32_precision") for m in (torch.backends.cuda.matmul, getattr(cudnn, "conv", None),
+                                                      getattr(cudnn, "rnn", None)))
+
+
 def tf32_enabled() -> bool:
-    """Whether float32 matrix products or convolutions may run in TF32 on an Ampere+ GPU."""
-    return bool(torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32)
+    """Whether float32 matrix products or convolutions may run in TF32 on an Ampere+ GPU.
+
+    >>> set_tf32(True); tf32_enabled()
+    True
+    >>> set_tf32(False)
+    """
+    if _new_tf32_api():
+        return "tf32" in (torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision)
+    return bool(torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32)  # pragma: no cover
 
 
 @dataclass(frozen=True)
