@@ -12,7 +12,7 @@ tensors, loaders, augmentation), ``train`` (fit/evaluate/History), ``plot``,
 """
 __version__ = "0.1.0"
 
-from .env import Profile, RunCard, get_device, profile, seed_everything
+from .env import Profile, RunCard, get_device, precision, profile, seed_everything
 from .data import (Augment, DatasetNotAvailable, ImageData, Loader, channel_stats, class_names, data_root,
                    load, loaders, to_images)
 from .train import History, evaluate, fit, load_checkpoint, predict, save_checkpoint
@@ -21,7 +21,7 @@ from .summary import check_input, count_params, output_shape, summary
 from . import backprop, checks, models, scratch
 
 __all__ = [
-    "Profile", "RunCard", "get_device", "profile", "seed_everything",
+    "Profile", "RunCard", "get_device", "precision", "profile", "seed_everything",
     "Augment", "DatasetNotAvailable", "ImageData", "Loader", "channel_stats", "class_names", "data_root",
     "load", "loaders", "to_images",
     "History", "evaluate", "fit", "load_checkpoint", "predict", "save_checkpoint",
