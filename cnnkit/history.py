@@ -53,6 +53,11 @@ class History:
         return [r.get(key) for r in self.epochs]
 
     @property
+    def label(self) -> str:
+        """``"[name] "`` for messages, or nothing for an unnamed run."""
+        return f"[{self.name}] " if self.name else ""
+
+    @property
     def final(self) -> dict:
         return self.epochs[-1] if self.epochs else {}
 
@@ -83,16 +88,16 @@ class History:
 
     def epoch_line(self, epochs: int | None = None) -> str:
         """One line for the last epoch (what ``fit(..., verbose=True)`` prints)."""
-        r, label = self.final, f"[{self.name}] " if self.name else ""
-        line = f"{label}epoch {r['epoch']:>3}/{epochs or len(self)}  train loss {r['train_loss']:.4f} acc {r['train_acc']:.4f}"
+        r = self.final
+        line = f"{self.label}epoch {r['epoch']:>3}/{epochs or len(self)}  train loss {r['train_loss']:.4f} acc {r['train_acc']:.4f}"
         if _ok(r.get("test_acc")):
             line += f" | test loss {r['test_loss']:.4f} acc {r['test_acc']:.4f}"
         return line + f" | lr {r['lr']:.2e} | {r['seconds']:.1f} s"
 
     def summary(self) -> str:
         """One line for the whole run: name, status, epochs, final and best accuracy, seconds."""
-        label, f = f"[{self.name}] " if self.name else "", self.final
-        text = f"{label}{self.status}: {len(self)} epoch{'' if len(self) == 1 else 's'}"
+        f = self.final
+        text = f"{self.label}{self.status}: {len(self)} epoch{'' if len(self) == 1 else 's'}"
         if f:
             text += f", train acc {f['train_acc']:.3f}"
             if _ok(f.get("test_acc")):
@@ -162,13 +167,13 @@ class Progress:
             sys.stderr.write("\r" + (self.label + text)[:120].ljust(120))
             sys.stderr.flush()
 
-    def close(self, summary: str) -> None:
+    def close(self, summary: str | None) -> None:
         if self.mode == "notebook":
             from IPython.display import Pretty
-            self.handle.update(Pretty(summary))
+            self.handle.update(Pretty(summary or f"{self.label}stopped by an error"))
             return
         if self.mode == "tty":
             sys.stderr.write("\r" + " " * 120 + "\r")
             sys.stderr.flush()
-        if self.enabled:
+        if self.enabled and summary:
             print(summary, flush=True)

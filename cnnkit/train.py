@@ -300,8 +300,8 @@ def fit(model: nn.Module, train, test=None, *, epochs: int = 1, optimizer=None, 
         print(history.message)
     except KeyboardInterrupt:
         history.status = "interrupted"
-        history.message = f"[{history.name}] interrupted after {len(history)} complete epoch(s); the history so far is returned"
+        history.message = f"{history.label}interrupted after {len(history)} complete epoch(s); the history so far is returned"
         print(history.message)
-    finally:
-        bar.close(history.summary())
+    finally:   # an error (bad labels, an empty loader...) leaves no summary line
+        bar.close(history.summary() if history.status != "running" else None)
     return history

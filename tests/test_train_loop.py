@@ -369,3 +369,9 @@ def test_fit_keeps_training_numbers_of_the_plain_loop(tiny_data):
     assert accs == h["test_acc"]
     assert all(torch.equal(a, b) for a, b in zip(m1.parameters(), m2.parameters()))
     assert math.isfinite(h.final["train_loss"])
+
+
+def test_an_error_leaves_no_summary_line(tiny_data, capsys):
+    with pytest.raises(ValueError, match="class labels"):
+        fit(small_model(classes=2), Loader(tiny_data, 50, device="cpu"), device="cpu", name="bad")
+    assert capsys.readouterr().out == ""
