@@ -8,6 +8,7 @@ are generated from them::
     python -m cnnkit.book check                     # exit 1 if a chapter disagrees with _config.yml
     python -m cnnkit.book new 03_pooling "Pooling and other ways to down-sample"
     python -m cnnkit.book run chapters/01_why_not_mlp.ipynb   # execute top to bottom in a fresh kernel, store outputs
+    python -m cnnkit.book run-all --profile full --out gpu-run  # the whole book + benchmark + report (cnnkit.gpurun)
 """
 from __future__ import annotations
 
@@ -151,7 +152,12 @@ def main(argv=None) -> int:
     n.add_argument("title")
     r = sub.add_parser("run", help="execute notebooks top to bottom in a fresh kernel and store their outputs")
     r.add_argument("notebooks", nargs="+")
+    from . import gpurun
+    gpurun.add_arguments(sub.add_parser("run-all", help="run the benchmark and every chapter into one report and "
+                                        "archive (for a GPU machine; see cnnkit/gpurun.py)"))
     args = ap.parse_args(argv)
+    if args.cmd == "run-all":
+        return gpurun.main_args(args, repo_root() or Path.cwd())
     if args.cmd == "run":
         for nbpath in args.notebooks:
             print(f"{nbpath}: ran in {execute(Path(nbpath)):.0f} s", flush=True)
