@@ -12,7 +12,7 @@ MATHJAX := _mathjax/mathjax/tex-chtml.js
 export CNNKIT_PROFILE ?= quick
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit notebooks book-check data venv clean exercises
+.PHONY: book test unit notebooks book-check data venv clean exercises gpu-pack gpu-run
 
 venv: $(STAMP)
 
@@ -53,6 +53,16 @@ book-check: book
 	$(BIN)/python -m pytest -q tests -m book
 
 test: unit notebooks book-check
+
+# The whole book on a GPU machine (benchmarks/gpu/README.md): gpu-pack here (online), gpu-run there.
+GPU_PY   ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+GPU_OUT  ?= gpu-run
+GPU_ARGS ?=
+gpu-pack:
+	$(GPU_PY) benchmarks/gpu/gpupack.py prepare
+
+gpu-run:
+	$(GPU_PY) -m cnnkit.book run-all --profile full --out $(GPU_OUT) $(GPU_ARGS)
 
 exercises: venv
 	$(BIN)/python -m cnnkit.exercises build --out exercises_build

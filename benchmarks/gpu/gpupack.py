@@ -55,7 +55,7 @@ CIFAR10 = {
 }
 RUN = ("python3 benchmarks/gpu/gpupack.py stage --final && export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 && "
        "python3 -m cnnkit.book run-all --profile full --out /tmp/gpu-run --archive $OUT/gpu-run.tar.gz "
-       "--time-limit 480 --jobs 4; cp /tmp/gpu-run/report.md $OUT/")
+       "--time-limit 480 --jobs 4 --benchmark-timeout 120; cp /tmp/gpu-run/report.md $OUT/")
 
 
 def md5(path: Path) -> str:
