@@ -428,7 +428,5 @@ def add_arguments(ap) -> None:
 
 
 def main_args(args, root: Path) -> int:
-    """Run ``run-all`` from parsed arguments."""
-    return run_all(root, Path(args.out), args.profile, args.chapters, args.jobs, args.timeout, args.time_limit,
-                   args.benchmark, args.benchmark_args, args.benchmark_timeout, args.benchmark_script,
-                   Path(args.archive) if args.archive else None, args.max_archive_mb, args.dry_run)
+    """Run ``run-all`` from the parsed arguments of :func:`add_arguments`."""
+    return run_all(root, **{k: v for k, v in vars(args).items() if k != "cmd"})

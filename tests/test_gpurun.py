@@ -189,3 +189,25 @@ def test_gpupack_splits_the_data_into_calls_and_stages_it(tmp_path, monkeypatch)
     (repo / "data" / "cifar-10-batches-py" / "test_batch").write_bytes(b"damaged")
     (repo / ".carry" / "1" / "test_batch.xz").unlink()  # a call lost (the machine went cold)
     assert gp.stage(repo, repo / "data", repo / ".carry", True, tmp_path / "site", repo / ".whl") == 2
+
+
+def test_the_probe_reads_peak_gpu_memory(monkeypatch, capsys):
+    import torch
+
+    for name, value in (("is_available", True), ("is_initialized", True), ("max_memory_allocated", 5 * 2**30),
+                        ("get_device_name", "NVIDIA H200")):
+        monkeypatch.setattr(torch.cuda, name, lambda *a, v=value: v)
+    exec(gpurun.PROBE, {})
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(gpurun.PROBE_MARK)
+    assert json.loads(line[len(gpurun.PROBE_MARK):]) == {"peak_gpu_bytes": 5 * 2**30, "device": "NVIDIA H200",
+                                                         "torch": torch.__version__}
+    row = gpurun.summarize(nbformat.v4.new_notebook(), {"chapter": "x", "status": "ok", "peak_gpu_bytes": 5 * 2**30})
+    assert row["peak_gpu_mib"] == 5120.0
+
+
+def test_a_spent_time_limit_starts_nothing_but_still_reports(tmp_path):
+    assert gpurun.run_all(ROOT, tmp_path, profile="quick", chapters="00", jobs=1, time_limit=5, benchmark=False) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [(r["chapter"], r["status"]) for r in report["chapters"]] == [("00_intro", "not run")]
+    assert "time-limit" in (tmp_path / "report.md").read_text() and (tmp_path / "gpu-run.tar.gz").is_file()
