@@ -120,10 +120,10 @@ def claims(nb) -> list[dict]:
 
 
 def first_error(nb, cell: int | None = None) -> dict | None:
-    """The first cell with an error output (or cell ``cell``): its index, first source lines, error."""
+    """Cell ``cell`` (default: the first cell with an error output): its index, first source lines, error."""
     for i, c in enumerate(nb.cells):
         errors = [o for o in c.get("outputs", []) if o.output_type == "error"] if c.cell_type == "code" else []
-        if errors or i == cell:
+        if i == cell or (cell is None and errors):
             lines = c.source.strip().splitlines()
             err = f"{errors[-1].ename}: {errors[-1].evalue}".strip() if errors else ""
             return {"cell": i, "source": "\n".join(lines[:3]) + (" ..." if len(lines) > 3 else ""),
@@ -404,7 +404,7 @@ def run_all(root: Path, out: Path, profile: str = "full", chapters: str | None =
         await asyncio.gather(*(one(p) for p in todo))
 
     asyncio.run(main())
-    report["device"] = report["device"] or "cpu"
+    report["device"] = report["device"] or ("cuda (name not read)" if torch.cuda.is_available() else "cpu")
     save()
     print(f"report: {out / 'report.md'}\narchive: {archive} ({archive.stat().st_size / 1e6:.1f} MB)", flush=True)
     return 0 if all(r["status"] == "ok" for r in report["chapters"]) else 1
@@ -419,7 +419,8 @@ def add_arguments(ap) -> None:
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds for the whole run, benchmark included")
     ap.add_argument("--no-benchmark", dest="benchmark", action="store_false", help="skip the speed benchmark")
-    ap.add_argument("--benchmark-args", default="", help="options for the benchmark script, one string")
+    ap.add_argument("--benchmark-args", default="",
+                    help="options for the benchmark script as one string (a single flag: --benchmark-args='--flag')")
     ap.add_argument("--benchmark-timeout", type=float, default=600)
     ap.add_argument("--benchmark-script", default="benchmarks/cifar10_speed.py")
     ap.add_argument("--archive", default=None, help="archive path (default: OUT/gpu-run.tar.gz)")
