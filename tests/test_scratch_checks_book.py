@@ -5,7 +5,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnkit import checks
 from cnnkit.book import badge_line, colab_url, install_source, problems, repo_info
 from cnnkit.data import repo_root
 from cnnkit.scratch import conv_flops, conv_output_size, corr2d, corr2d_multi_in, corr2d_multi_in_out
@@ -47,28 +46,6 @@ def test_conv_output_size_against_layers():
     with pytest.raises(ValueError):
         conv_output_size(2, 5)
     assert conv_flops(100, 100, 5, 5, 64, 64) == 1_024_000_000
-
-
-def test_check_registry_pass_fail_and_stub(capsys):
-    @checks.exercise("99.1")
-    def _check(answer):
-        assert answer(2) == 4, f"answer(2) should be 4, got {answer(2)}"
-    try:
-        checks.check("99.1", lambda v: v * 2)
-        assert "✓ Exercise 99.1: correct." in capsys.readouterr().out
-        with pytest.raises(checks.ExerciseFailed, match="should be 4, got 3"):
-            checks.check("99.1", lambda v: v + 1)
-
-        def stub(v):
-            raise NotImplementedError("HINT: double it")
-        with pytest.raises(checks.ExerciseNotDone, match="not done yet: HINT: double it"):
-            checks.check("99.1", stub)
-        with pytest.raises(ValueError, match="already"):
-            checks.exercise("99.1")(_check)
-        with pytest.raises(KeyError, match="no check"):
-            checks.check("99.9", None)
-    finally:
-        checks._CHECKS.pop("99.1")
 
 
 def test_badges_and_install_cells_agree_with_config():
