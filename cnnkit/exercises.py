@@ -16,13 +16,18 @@ Commands (``python -m cnnkit.exercises ...``, also installed as ``cnnkit-exercis
     build --out DIR                        student and instructor forms of every chapter
     nbgrader-metadata                      give every solution cell nbgrader's cell metadata
 
-A stub keeps the line above ``### BEGIN SOLUTION`` that starts with ``# HINT:`` and
-raises ``NotImplementedError`` with that hint, so a learner's check cell answers
-"not done yet: <hint>" instead of crashing.
+A stub keeps the line above ``### BEGIN SOLUTION`` that starts with ``# HINT:``. Inside a
+function it raises ``NotImplementedError`` with that hint, so only calling the learner's
+function fails, and the check cell prints "not done yet. Hint: <hint>" and the notebook runs
+on. A region at the top level of a cell (an open-ended answer, or the instructor's
+demonstration of the function: ``pooled_shape(64, 24, 24, 2, 2)``) becomes a comment, so
+"Run All" goes through the student notebook. The build refuses a solution cell whose
+student form would stop the notebook (see :func:`stub_problems`).
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import sys
@@ -80,15 +85,23 @@ def _hint(region_prefix: str, ex_id: str) -> str:
 def stub_source(source: str, ex_id: str = "?") -> str:
     """The student version of a solution cell's code: every solution region becomes a stub.
 
+    An indented region (a function body) raises ``NotImplementedError`` with the hint when
+    the function is called; a region at the top level of the cell becomes a comment.
+
     >>> print(stub_source("def f(x):\\n    # HINT: square it\\n    ### BEGIN SOLUTION\\n    return x * x\\n    ### END SOLUTION\\n", "01.1"))
     def f(x):
         # HINT: square it
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 01.1: square it")
     <BLANKLINE>
+    >>> print(stub_source("### BEGIN SOLUTION\\nf(3)\\n### END SOLUTION\\n", "01.1"))
+    # YOUR CODE HERE (optional for Exercise 01.1: your answer or a try of your function)
+    <BLANKLINE>
     """
     def repl(m: re.Match) -> str:
         indent = m.group(1)
+        if not indent:
+            return f"# YOUR CODE HERE (optional for Exercise {ex_id}: your answer or a try of your function)\n"
         hint = _hint(source[:m.start()], ex_id).replace('"', "'")
         return (f"{indent}# YOUR CODE HERE\n"
                 f"{indent}raise NotImplementedError(\"Exercise {ex_id}: {hint}\")\n")
@@ -100,20 +113,73 @@ def stub_source(source: str, ex_id: str = "?") -> str:
     return new
 
 
+def _is_stub_raise(node) -> bool:
+    exc = getattr(node, "exc", None)
+    exc = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(node, ast.Raise) and isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _top_level_nodes(tree):
+    """The nodes a cell runs when it is executed: everything except the bodies of functions."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(node.decorator_list if not isinstance(node, ast.Lambda) else [])
+            todo.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def stub_problems(student_source: str) -> list[str]:
+    """Why a student solution cell would stop "Run All" (empty when it runs through).
+
+    A stub may raise only when the learner's function is called, so the cell itself must
+    not raise ``NotImplementedError`` at its top level or call a function whose body is a
+    stub (the instructor's demonstration call belongs in a top-level solution region).
+
+    >>> stub_problems("def f(x):\\n    raise NotImplementedError('hint')\\n\\nf(2)\\n")
+    ["calls f(), a stub in the student notebook, when the cell runs: put the call inside '### BEGIN SOLUTION' / '### END SOLUTION' at the top level, or leave it to the check cell"]
+    """
+    try:
+        tree = ast.parse(student_source)
+    except SyntaxError:                # IPython magics: nothing to analyse
+        return []
+    stubs = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and any(_is_stub_raise(n) for n in ast.walk(node))}
+    problems = []
+    for node in _top_level_nodes(tree):
+        if _is_stub_raise(node):
+            problems.append("raises NotImplementedError at the top level of the cell: put the solution inside a "
+                            "function, or leave the region at the top level (it becomes a comment)")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in stubs:
+            problems.append(f"calls {node.id}(), a stub in the student notebook, when the cell runs: put the call "
+                            f"inside '{BEGIN}' / '{END}' at the top level, or leave it to the check cell")
+    return sorted(set(problems))
+
+
 def solution_regions(source: str) -> list[str]:
     """The code between the markers of a solution cell."""
     return [m.group(2) for m in _REGION.finditer(source)]
 
 
 def to_student(nb):
-    """A copy of ``nb`` in which solution regions are stubs and solution/check outputs are cleared."""
+    """A copy of ``nb`` in which solution regions are stubs and solution/check outputs are cleared.
+
+    Raises ``ValueError`` when a student solution cell would stop the notebook (:func:`stub_problems`).
+    """
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         t = tags(cell)
         if cell.cell_type != "code":
             continue
         if "solution" in t:
-            cell.source = stub_source(cell.source, cell.metadata.get("exercise", "?"))
+            ex_id = cell.metadata.get("exercise", "?")
+            cell.source = stub_source(cell.source, ex_id)
+            problems = stub_problems(cell.source)
+            if problems:
+                raise ValueError(f"exercise {ex_id}: the student's solution cell {problems[0]}")
             cell.metadata["tags"] = [x for x in t if x != "hide-cell"]
         if "solution" in t or "exercise-check" in t:
             cell.outputs, cell.execution_count = [], None
