@@ -1,0 +1,34 @@
+"""The "For instructors" page: its run-time table is the chapters' stored card.finish() lines."""
+import re
+from pathlib import Path
+
+import nbformat
+
+from cnnkit.data import repo_root
+
+TOP = repo_root(Path(__file__).parent)
+FINISH = re.compile(r"notebook ran in (\d+) s \(([\d.]+) min\) on (\w+), profile (\w+)")
+
+
+def _stored_text(cell) -> str:
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+
+
+def test_run_time_table_matches_every_chapters_stored_run():
+    page = nbformat.read(TOP / "chapters" / "instructors.ipynb", 4)
+    cell = next(c for c in page.cells if "def stored_run" in c.source)
+    table = {}
+    for ln in _stored_text(cell).splitlines():           # pandas may print a wide table in blocks
+        if re.match(r"\d\d_", ln):
+            table[ln.split()[0]] = table.get(ln.split()[0], "") + ln
+    assert "GPU full" in _stored_text(cell) and "not measured yet" in _stored_text(cell)
+    for path in sorted((TOP / "chapters").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, 4)
+        runs = [m for c in nb.cells if c.cell_type == "code" for m in FINISH.finditer(_stored_text(c))]
+        if not runs:
+            continue
+        seconds = int(runs[-1].group(1))
+        shown = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds} s"
+        assert path.stem in table, f"{path.stem} missing from the run-time table: re-run instructors.ipynb"
+        assert shown in table[path.stem], (f"{path.stem}: stored run took {shown}, the instructors' table says "
+                                           f"{table[path.stem]!r}: re-run chapters/instructors.ipynb after the chapters")
