@@ -333,7 +333,10 @@ def main(argv=None) -> int:
     out = Path(args.out)
     if args.cmd == "set":
         selection = [s.strip() for s in args.select.split(",") if s.strip()]
-        instructor, student = build_set(selection, chapter_paths(), name=args.name.replace("_", " ").capitalize())
+        try:
+            instructor, student = build_set(selection, chapter_paths(), name=args.name.replace("_", " ").capitalize())
+        except ValueError as err:
+            raise SystemExit(str(err)) from None
         for form, nb in (("instructor", instructor), ("student", student)):
             path = _write(nb, out / form / f"{args.name}.ipynb")
             print(f"wrote {path}")
@@ -345,7 +348,10 @@ def main(argv=None) -> int:
     for p in paths:
         nb = nbformat.read(p, as_version=4)
         for form in forms:
-            made = to_student(nb) if form == "student" else nb
+            try:
+                made = to_student(nb) if form == "student" else nb
+            except ValueError as err:
+                raise SystemExit(f"{p.name}: {err}") from None
             if form == "student":
                 leaked = leaked_solution_lines(nb, made)
                 if leaked:

@@ -200,3 +200,16 @@ def test_exercises_run_alone_solutions_pass_and_stubs_say_not_done(path, set_run
         if "exercise-check" in E.tags(cell):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert f"○ Exercise {cell.metadata['exercise']}: not done yet. Hint: " in text, text
+
+
+def test_command_line_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.chdir(TOP)
+    with pytest.raises(SystemExit, match="unknown exercise id.*77.1; known: 01.1"):
+        E.main(["set", "--select", "77.1", "--out", str(tmp_path)])
+    bad = demo_notebook()
+    bad.cells[4].source += "\n\nsquare(3)\n"
+    path = tmp_path / "chapters" / "98_demo.ipynb"
+    path.parent.mkdir()
+    nbformat.write(bad, path)
+    with pytest.raises(SystemExit, match=r"98_demo.ipynb: exercise 98.1: the student's solution cell calls square\(\)"):
+        E.main(["student", str(path), "--out", str(tmp_path / "out")])
