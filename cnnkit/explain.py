@@ -373,9 +373,10 @@ def nearest_neighbours(query: torch.Tensor, bank: torch.Tensor, k: int = 5, *,
 
 
 def show_attributions(images: torch.Tensor, maps: dict, *, titles: Sequence[str] | None = None,
-                      cmap: str = "jet", alpha: float = 0.5, size: float = 1.6):
+                      cmap: str = "jet", alpha: float = 0.5, overlay=True, size: float = 1.6):
     """One row per method in ``maps`` (name -> (N, H, W) maps), one column per image; the first row
-    shows the images. Each map is scaled to 0..1 per image and drawn over the image.
+    shows the images. Each map is scaled to 0..1 per image and drawn over the image (``overlay``:
+    True, False, or the names of the maps to draw over it; the others are drawn alone in ``gray``).
 
     >>> show_attributions(imgs, {"Grad-CAM": cams, "saliency": sal}, titles=labels);   # doctest: +SKIP
     """
@@ -395,8 +396,11 @@ def show_attributions(images: torch.Tensor, maps: dict, *, titles: Sequence[str]
         for i, (name, m) in enumerate(maps.items(), start=1):
             v = m[j].detach().float().cpu()
             v = (v - v.min()) / (v.max() - v.min() + 1e-12)
-            axes[i, j].imshow(rgb[j], cmap="gray" if rgb.ndim == 3 else None)
-            axes[i, j].imshow(v.numpy(), cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+            if overlay is True or (overlay is not False and name in overlay):
+                axes[i, j].imshow(rgb[j], cmap="gray" if rgb.ndim == 3 else None)
+                axes[i, j].imshow(v.numpy(), cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+            else:
+                axes[i, j].imshow(v.numpy(), cmap="gray", vmin=0, vmax=1)
     for i, name in enumerate(["image", *maps]):
         axes[i, 0].set_ylabel(name, fontsize=9)
     for ax in axes.flat:

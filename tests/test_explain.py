@@ -199,5 +199,7 @@ def test_show_attributions_draws_a_grid():
     x = torch.rand(3, 3, 8, 8)
     fig = E.show_attributions(x, {"a": torch.rand(3, 8, 8), "b": torch.rand(3, 8, 8)}, titles=list("xyz"))
     assert len(fig.axes) == 9
+    fig = E.show_attributions(x, {"a": torch.rand(3, 8, 8), "b": torch.rand(3, 8, 8)}, overlay=["b"])
+    assert len(fig.axes[3].images) == 1 and len(fig.axes[6].images) == 2     # a alone, b over the image
     with pytest.raises(ValueError, match="must have shape"):
         E.show_attributions(x, {"a": torch.rand(2, 8, 8)})

@@ -16,6 +16,6 @@ Each exercise with a computable answer has a check in its chapter's module,
 ['04.1', '04.2', '04.3', '04.4']
 """
 from .registry import TAKES, ExerciseFailed, ExerciseNotDone, _CHECKS, _TAKES, _close, check, exercise, registered
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10  # noqa: F401  (registers every check)
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11  # noqa: F401  (registers every check)
 
 __all__ = ["ExerciseFailed", "ExerciseNotDone", "TAKES", "check", "exercise", "registered"]
