@@ -73,7 +73,6 @@ class Recorder:
         self.modules = {name: get_layer(model, name) for name in self.layers}
         self.activations: dict[str, torch.Tensor] = {}
         self.gradients: dict[str, torch.Tensor] = {}
-        self._outputs: dict[str, torch.Tensor] = {}
         self._handles: list = []
 
     def _hook(self, name: str):
@@ -81,7 +80,6 @@ class Recorder:
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; hook another layer")
             self.activations[name] = output.detach()
-            self._outputs[name] = output
             if self.grads and output.requires_grad:
                 output.register_hook(lambda g: self.gradients.__setitem__(name, g.detach()))
         return hook
