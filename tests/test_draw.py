@@ -185,7 +185,7 @@ def test_lenet5_diagram_from_the_model():
     shapes = texts(fig, "shape")
     assert shapes[:3] == ["1×28×28", "6×28×28", "6×14×14"] and shapes[-1] == "10"
     assert shapes[4] == "×".join(map(str, cnnkit.output_shape(lenet[:6], (1, 28, 28))))
-    assert texts(fig, "title") == ["LeNet-5: 61,706 parameters"]
+    assert texts(fig, "title") == ["LeNet-5 (61,706 parameters)"]
     fig = draw.network(lenet, (1, 28, 28), merge=False, per_row=20)
     assert len(texts(fig, "box")) == 1 + 12
     with pytest.raises(ValueError, match="does not accept"):
@@ -207,7 +207,7 @@ def test_inception_diagram():
     assert boxes[:2] == ["input", "concatenate\nchannels"] and len(boxes) == 2 + 7
     assert "max pool 3x3\nstride 1" in boxes and "conv 5x5, 32\npad 2\n+ ReLU" in boxes
     assert texts(fig, "shape")[1] == "256×28×28" == "×".join(map(str, cnnkit.output_shape(block, (192, 28, 28))))
-    assert texts(fig, "title") == [f"Inception block: {cnnkit.count_params(block):,} parameters"]
+    assert texts(fig, "title") == [f"Inception block ({cnnkit.count_params(block):,} parameters)"]
     with pytest.raises(TypeError, match="p1..p4"):
         draw.inception(nn.Conv2d(3, 3, 1), (3, 8, 8))
 

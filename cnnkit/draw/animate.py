@@ -36,13 +36,13 @@ def animate_correlation(x, k, *, stride=1, padding=0, decimals: int = 2, interva
     4
     """
     g = _geometry(x, k, stride, padding)
-    head = 1.3 if title else 0.8
+    head = 1.9 if title else 0.8
     cv = Canvas(g.width + 2 * MARGIN, g.height + head + 1.4, dpi=dpi)
 
     def frame(n):
         cv.reset()
         if title:
-            cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+            cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
         _draw_row(cv, g, MARGIN, head, position=g.positions[n], done=n + 1, decimals=decimals)
         return []
 

@@ -137,7 +137,7 @@ def network(model: nn.Module, input_size: Sequence[int], *, title=None, per_row:
     row_h = BOX_H + 2.6
     cv = Canvas(min(len(boxes), per_row) * STEP - (STEP - BOX_W) + 1.0, head + row_h * len(rows) - 1.4)
     title = title or "model"
-    cv.text(cv.width / 2, 0.6, f"{title}: {count_params(model):,} parameters", frac=0.36, gid="title")
+    cv.text(cv.width / 2, 0.6, f"{title} ({count_params(model):,} parameters)", frac=0.36, gid="title")
     for r, row in enumerate(rows):
         y = head + r * row_h
         for c, box in enumerate(row):
@@ -177,7 +177,7 @@ def inception(block: nn.Module, input_size: Sequence[int], *, title=None):
     x_cat = x_path + longest * STEP - (STEP - BOX_W) + 1.8
     cv = Canvas(x_cat + BOX_W + 0.5, height + 0.2)
     title = title or "Inception block"
-    cv.text(cv.width / 2, 0.6, f"{title}: {count_params(block):,} parameters", frac=0.36, gid="title")
+    cv.text(cv.width / 2, 0.6, f"{title} ({count_params(block):,} parameters)", frac=0.36, gid="title")
     mid = head + (row_h * len(chains) - 1.3) / 2 - BOX_H / 2
     _draw_box(cv, 0.5, mid, {"kind": "input", "label": "input", "shape": tuple(input_size)})
     _draw_box(cv, x_cat, mid, {"kind": "other", "label": "concatenate\nchannels", "shape": out_shape})
@@ -223,7 +223,7 @@ def residual(block: nn.Module, input_size: Sequence[int], *, title=None):
     relu_x = x_add + 0.9
     cv = Canvas(relu_x + 1.6 + 0.5, y_main + BOX_H + 1.2)
     title = title or ("residual block" if with_shortcut else "plain block (no shortcut)")
-    cv.text(cv.width / 2, 0.6, f"{title}: {count_params(block):,} parameters", frac=0.36, gid="title")
+    cv.text(cv.width / 2, 0.6, f"{title} ({count_params(block):,} parameters)", frac=0.36, gid="title")
     _draw_box(cv, x, y_main, {"kind": "input", "label": "input x", "shape": tuple(input_size)})
     for b in main:
         cv.arrow(x + BOX_W + 0.1, y_main + BOX_H / 2, x + STEP - 0.1, y_main + BOX_H / 2)

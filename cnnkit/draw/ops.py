@@ -124,10 +124,10 @@ def correlation(x, k, *, stride=1, padding=0, position=(0, 0), decimals: int = 2
         raise ValueError(f"position must be an output position in {g.positions[0]}..{g.positions[-1]} or 'all'; "
                          f"got {position}")
     position = position if position == "all" else tuple(position)
-    head = 1.3 if title else 0.8
+    head = 1.9 if title else 0.8
     cv = Canvas(g.width + 2 * MARGIN, g.height + head + (1.4 if position != "all" else 0.4))
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
     _draw_row(cv, g, MARGIN, head, position=position, decimals=decimals)
     return cv.fig
 
@@ -145,10 +145,10 @@ def paddings(x, k, paddings=(0, 1), *, stride=1, decimals: int = 2, title=None):
         g.x_k, g.x_out = max(r.x_k for r in rows), max(r.x_out for r in rows)
         g.width = g.x_out + g.y.shape[1]
     width = max(g.width for g in rows)
-    head = 1.3 if title else 0.8
+    head = 1.9 if title else 0.8
     cv = Canvas(width + 2 * MARGIN, head + sum(g.height + 2.3 for g in rows) - 0.4)
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
     y = head
     for p, g in zip(paddings, rows):
         _draw_row(cv, g, MARGIN, y, position=(0, 0), decimals=decimals, gid_prefix=f"p{p}:")
@@ -178,11 +178,11 @@ def multi_channel(x, k, *, decimals: int = 2, title=None):
     g0 = rows[0]
     oh, ow = total.shape
     row_h = g0.height + 1.6
-    head = 1.3 if title else 0.8
+    head = 1.9 if title else 0.8
     x_sum = MARGIN + g0.width + 3.0
     cv = Canvas(x_sum + ow + 2 * MARGIN, head + row_h * len(rows) - 1.0)
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
     y_sum = head + (row_h * len(rows) - 1.6 - oh) / 2
     for c, g in enumerate(rows):
         y = head + c * row_h
@@ -221,12 +221,12 @@ def pooling(x, size: int = 2, *, decimals: int = 2, title=None):
         r, c = divmod(int(block.flatten().argmax()), size)
         bold.add((i * size + r, j * size + c))
     out_fill = {(i, j): LIGHT[(i * ow + j) % len(LIGHT)] for i in range(oh) for j in range(ow)}
-    head = 1.3 if title else 0.8
+    head = 1.9 if title else 0.8
     x_max = MARGIN + w + 2.2
     x_avg = x_max + ow + 3.6
     cv = Canvas(x_avg + ow + 2.2, head + max(h, oh + 1.5) + 0.4)
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
     cv.grid(a, MARGIN, head, fills=in_fill, bold=bold, decimals=decimals, gid="input",
             label=f"input (windows {size}x{size})")
     y_out = head + (h - oh) / 2
@@ -256,17 +256,17 @@ def full_convolution(dout, w, *, position=None, decimals: int = 2, title=None):
     k = torch.tensor(as_matrix(w, "w"), dtype=torch.float64)
     kh, kw = k.shape
     g = _geometry(d, k.flip(0, 1), padding=(kh - 1, kw - 1),
-                  labels=(rf"$\partial L/\partial m$, padded with {kh - 1} zero{'s' * (kh > 2)}", "",
-                          r"$\partial L/\partial x$"))
+                  labels=(rf"$\partial L/\partial m$ with {kh - 1} ring{'s' * (kh > 2)} of zeros", "",
+                          r"$\partial L/\partial x$ (input gradient)"))
     h, wd = g.y.shape
     position = ((h - 1) // 2, (wd - 1) // 2) if position is None else tuple(position)
     if position not in g.positions:
         raise ValueError(f"position must be an input position (0, 0)..{g.positions[-1]}; got {position}")
-    y_k = (1.3 if title else 0.8)                          # the kernel as the layer holds it, on top
+    y_k = (1.9 if title else 0.8)                          # the kernel as the layer holds it, on top
     head = y_k + kh + max(0.6, 2.2 - (g.height - kh) / 2)
-    cv = Canvas(g.width + 2 * MARGIN, head + g.height + 1.4)
+    cv = Canvas(g.width + 2 * MARGIN, head + g.height + 1.4, scale=0.6)
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.36, gid="title")
     cv.grid(k, MARGIN + g.x_k, y_k, decimals=decimals, gid="kernel_original", label="kernel")
     cv.arrow(MARGIN + g.x_k + kw / 2, y_k + kh + 0.15, MARGIN + g.x_k + kw / 2, head + (g.height - kh) / 2 - 0.15)
     cv.text(MARGIN + g.x_k + kw / 2 + 0.25, (y_k + kh + head + (g.height - kh) / 2) / 2, "rotate 180\u00b0",
@@ -301,14 +301,14 @@ def one_by_one(x, w, b=None, *, pixel=(0, 0), decimals: int = 2, title=None):
     if not (0 <= pi < h and 0 <= pj < wd):
         raise ValueError(f"pixel must lie inside the {h}x{wd} map; got {pixel}")
     step = h + 1.4
-    head = 1.3 if title else 0.9
+    head = 1.9 if title else 0.9
     col_h = max(ci, co) * step - 1.4
     x_in, x_nodes_in = MARGIN, MARGIN + wd + 2.5
     x_nodes_out = x_nodes_in + 4.5
     x_out = x_nodes_out + 2.5
     cv = Canvas(x_out + wd + 2 * MARGIN, head + col_h + co + 2.6, scale=0.38)
     if title:
-        cv.text(cv.width / 2, 0.45, title, frac=0.42, gid="title")
+        cv.text(cv.width / 2, 0.6, title, frac=0.42, gid="title")
     ys_in = [head + (col_h - (ci * step - 1.4)) / 2 + c * step for c in range(ci)]
     ys_out = [head + (col_h - (co * step - 1.4)) / 2 + c * step for c in range(co)]
     node_y = lambda ys: [y + pi + 0.5 for y in ys]
@@ -327,7 +327,7 @@ def one_by_one(x, w, b=None, *, pixel=(0, 0), decimals: int = 2, title=None):
                                    (x_nodes_out, node_y(ys_out), out[:, pi, pj], "node_out", LIGHT[1])):
         for yy, v in zip(ys, vals.tolist()):
             cv.ax.add_patch(Circle((xs, yy), 0.45, facecolor=col, edgecolor="#333333", lw=1.2, zorder=3))
-            cv.text(xs, yy, fmt(v, decimals), frac=0.34, gid=gid, zorder=4)
+            cv.text(xs, yy, fmt(v, decimals), frac=0.4 if len(fmt(v, decimals)) < 4 else 0.3, gid=gid, zorder=4)
     y_w = head + col_h + 1.0
     x_w = (x_nodes_in + x_nodes_out) / 2 - ci / 2
     cv.grid(w, x_w, y_w, decimals=decimals, gid="weight", label="weights W, the same at every pixel")
