@@ -64,7 +64,7 @@ def _sum_text(g, i, j, decimals) -> str:
     return " + ".join(terms) + f" = {fmt(g.y[i, j], decimals)}"
 
 
-def _draw_row(cv: Canvas, g, x0: float, y0: float, *, position="first", done=None, decimals=2, show_sum=True,
+def _draw_row(cv: Canvas, g, x0: float, y0: float, *, position=(0, 0), done=None, decimals=2, show_sum=True,
               gid_prefix="") -> None:
     """Draw ``input ⋆ kernel = output`` with its top-left at (x0, y0).
 
