@@ -5,12 +5,17 @@ The chapters import what they need from here::
     import cnnkit
     from cnnkit import fit, loaders, plot_history, summary
 
-Modules: ``env`` (device, seeding, profiles, run card), ``data`` (datasets as
-tensors, loaders, augmentation), ``train`` (fit/evaluate/History), ``plot``,
-``summary``, ``models``, ``scratch`` (from-scratch ops), ``draw`` (diagrams and
-animations of the operations and models), ``checks`` and ``exercises`` (exercise
-checks and student/instructor builds), ``explain`` (what a trained network looks at:
-hooks, saliency, Grad-CAM, occlusion; chapter 11).
+Modules, by role: ``env`` (device, seeding, profiles, precision, run card, repository
+root), ``data`` (datasets as tensors, loaders, augmentation), ``train`` (fit/evaluate, with
+``history`` and ``train_errors`` beside it), ``recipes`` (label smoothing, mixup,
+distillation), ``diagnostics`` (what happens inside a network while it trains), ``explain``
+(what a trained network looks at: hooks, saliency, Grad-CAM, occlusion; chapter 11),
+``plot`` (training curves, images, evaluation plots), ``summary`` (tables, parameter counts,
+shapes, layer costs), ``models`` (the architectures, by family), ``scratch`` and
+``backprop`` (the operations the chapters write by hand), ``draw`` (diagrams and animations
+of the operations and models), ``checks`` and ``exercises``
+(exercise checks and student/instructor builds), ``book`` and ``gpurun`` (chapter tooling,
+the whole book in one run). ``CONTRIBUTING.md`` has the full map.
 """
 __version__ = "0.1.0"
 
@@ -20,7 +25,7 @@ from .data import (Augment, DatasetNotAvailable, ImageData, Loader, channel_stat
 from .train import History, evaluate, fit, load_checkpoint, predict, save_checkpoint
 from .plot import plot_history, show_feature_maps, show_images, show_kernels
 from .summary import check_input, count_params, output_shape, summary
-from . import backprop, checks, draw, explain, models, scratch
+from . import backprop, checks, diagnostics, draw, explain, models, recipes, scratch
 
 __all__ = [
     "Profile", "RunCard", "get_device", "precision", "profile", "seed_everything",
@@ -29,5 +34,5 @@ __all__ = [
     "History", "evaluate", "fit", "load_checkpoint", "predict", "save_checkpoint",
     "plot_history", "show_feature_maps", "show_images", "show_kernels",
     "check_input", "count_params", "output_shape", "summary",
-    "backprop", "checks", "draw", "explain", "models", "scratch",
+    "backprop", "checks", "diagnostics", "draw", "explain", "models", "recipes", "scratch",
 ]

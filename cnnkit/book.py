@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .data import repo_root
+from .env import repo_root
 
 BADGE_MARK = "colab-badge.svg"
 INSTALL_TAG = "colab-install"

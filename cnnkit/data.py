@@ -23,7 +23,7 @@ from typing import Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
-from .env import get_device
+from .env import get_device, repo_root
 
 # name -> (torchvision class name, pretty name, class names)
 DATASETS = {
@@ -62,21 +62,10 @@ def class_names(name: str) -> tuple[str, ...]:
     return DATASETS[dataset_name(name)][2]
 
 
-def repo_root(start: str | os.PathLike | None = None) -> Path | None:
-    """The course repository containing ``start`` (default: the working directory), or None."""
-    p = Path(start or os.getcwd()).resolve()
-    for d in (p, *p.parents):
-        if (d / "_toc.yml").is_file() and (d / "cnnkit").is_dir():
-            return d
-    return None
-
-
 def data_root(start: str | os.PathLike | None = None) -> Path:
-    """The torchvision root for every chapter.
-
-    ``$CNNKIT_DATA`` if set; else ``data/`` at the top of the course repository
-    when the working directory is inside it (so chapters find it from ``chapters/``);
-    else ``./data`` (e.g. in Colab).
+    """The torchvision root for every chapter: ``$CNNKIT_DATA`` if set; else ``data/`` at the top
+    of the course repository when the working directory is inside it (so chapters find it from
+    ``chapters/``); else ``./data`` (e.g. in Colab).
 
     >>> data_root().name
     'data'

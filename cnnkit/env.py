@@ -30,6 +30,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -361,3 +362,17 @@ class RunCard:
         """Print the time since the card was created (``elapsed()`` returns it in seconds)."""
         s = self.elapsed()
         print(f"notebook ran in {s:.0f} s ({s / 60:.1f} min) on {self.device.type}, profile {self.profile.name}")
+
+
+def repo_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The course repository containing ``start`` (default: the working directory), or None
+    (e.g. in Colab, where only the cnnkit package is installed).
+
+    >>> (repo_root() / "_toc.yml").is_file() if repo_root() else True
+    True
+    """
+    p = Path(start or os.getcwd()).resolve()
+    for d in (p, *p.parents):
+        if (d / "_toc.yml").is_file() and (d / "cnnkit").is_dir():
+            return d
+    return None

@@ -36,7 +36,7 @@ from pathlib import Path
 import nbformat
 
 from .book import INSTALL_TAG, install_source, repo_info
-from .data import repo_root
+from .env import repo_root
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(\n|$)", re.M | re.S)

@@ -1,6 +1,10 @@
-"""Model summaries (layer, output shape, parameters) via torchinfo, and parameter counts.
+"""Model summaries: the torchinfo table, parameter counts, output shapes and per-layer costs.
 
->>> print(summary(lenet5(), (1, 28, 28)))     # doctest: +SKIP
+Every function that needs to run the model pushes one all-zero example through it with
+:func:`probe` (evaluation mode, no gradients, training flags restored afterwards), so
+asking for a summary never changes a model.
+
+>>> print(summary(nn.Sequential(nn.Conv2d(1, 6, 5), nn.Flatten()), (1, 28, 28)))     # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -20,8 +24,12 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 def _input_size(input_size: Sequence[int]) -> tuple[int, ...]:
-    size = tuple(int(s) for s in input_size)
-    if len(size) not in (1, 3):
+    try:
+        size = tuple(int(s) for s in input_size)
+    except TypeError:
+        raise TypeError(f"input_size must be one example's shape, a tuple such as (1, 28, 28) or (784,); "
+                        f"got {input_size!r}") from None
+    if len(size) not in (1, 3) or min(size) < 1:
         raise ValueError(f"input_size is one example's shape, e.g. (1, 28, 28) or (784,); got {size}")
     return size
 
@@ -66,6 +74,35 @@ class Summary:
     __repr__ = __str__
 
 
+def probe(model: nn.Module, input_size: Sequence[int]) -> torch.Tensor:
+    """``model``'s output for one all-zero example of shape ``input_size`` (no batch dimension).
+
+    The example is made on the device and in the dtype of the model's first parameter. The
+    model runs in evaluation mode (BatchNorm uses, and does not update, its running
+    statistics; dropout is off) without recording gradients, and every submodule's
+    ``training`` flag is put back afterwards, even when the forward pass fails. The
+    output keeps its batch dimension of 1.
+
+    >>> bn = nn.BatchNorm1d(3).train()
+    >>> probe(nn.Sequential(nn.Linear(2, 3), bn), (2,)).shape, bn.training, int(bn.num_batches_tracked)
+    (torch.Size([1, 3]), True, 0)
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    size = _input_size(input_size)
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None else torch.get_default_dtype()
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(torch.zeros(1, *size, device=device, dtype=dtype))
+    finally:
+        for m, was_training in flags:
+            m.training = was_training
+
+
 def output_shape(model: nn.Module, input_size: Sequence[int]) -> tuple[int, ...]:
     """Shape of ``model``'s output for one example of shape ``input_size`` (no batch dimension).
 
@@ -74,13 +111,7 @@ def output_shape(model: nn.Module, input_size: Sequence[int]) -> tuple[int, ...]
     """
     size = _input_size(input_size)
     check_input(model, size)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was = model.training
-    model.eval()
-    with torch.no_grad():
-        out = model(torch.zeros(1, *size, device=device))
-    model.train(was)
-    return tuple(out.shape[1:])
+    return tuple(probe(model, size).shape[1:])
 
 
 def check_input(model: nn.Module, input_size: Sequence[int]) -> None:
@@ -97,14 +128,50 @@ def check_input(model: nn.Module, input_size: Sequence[int]) -> None:
     if isinstance(first, nn.Conv2d) and len(size) == 3 and first.in_channels != size[0]:
         raise ValueError(f"the model cannot take an input of shape {size}: its first layer {first} expects "
                          f"{first.in_channels} input channels, the data has {size[0]}. {hint}")
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was = model.training
-    model.eval()
     try:
-        with torch.no_grad():
-            model(torch.zeros(1, *size, device=device))
+        probe(model, size)
     except RuntimeError as err:
         raise ValueError(f"the model cannot take an input of shape {size}: {str(err).splitlines()[0]}. "
                          f"Check the first layer and the Flatten->Linear sizes. {hint}") from None
+
+
+def layer_costs(model: nn.Module, input_size: Sequence[int]):
+    """Parameters and multiply-adds of every Conv2d and Linear layer, for one example of shape ``input_size``.
+
+    Multiply-adds count the weights only, as the lecture's complexity tables do: a
+    convolution costs ``weight.numel() * m_h * m_w`` (c_in/groups * c_out * k_h * k_w per
+    output pixel), a linear layer ``weight.numel()``; ``params`` includes the biases.
+    Pooling, activations and normalisation are left out (they are cheap next to these).
+    One forward pass (:func:`probe`) records the output shapes; a model built under
+    ``with torch.device("meta"):`` is measured without allocating or initialising its weights.
+    Returns a pandas DataFrame with columns ``layer, kind, output, params, mult_adds``.
+
+    >>> layer_costs(nn.Conv2d(100, 100, 5, padding=2), (100, 64, 64))[["params", "mult_adds"]].values.tolist()
+    [[250100, 1024000000]]
+    """
+    import pandas as pd
+
+    size = _input_size(input_size)
+    rows, hooks = [], []
+
+    def record(name):
+        def hook(module, inputs, output):
+            w = module.weight
+            spatial = output.shape[2:].numel() if isinstance(module, nn.Conv2d) else 1
+            kind = (f"Conv2d {module.kernel_size[0]}x{module.kernel_size[1]}"
+                    + (f" /{module.groups} groups" if module.groups > 1 else "")
+                    if isinstance(module, nn.Conv2d) else "Linear")
+            rows.append({"layer": name, "kind": kind, "output": tuple(output.shape[1:]),
+                         "params": sum(p.numel() for p in module.parameters(recurse=False)),
+                         "mult_adds": w.numel() * spatial})
+        return hook
+
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            hooks.append(module.register_forward_hook(record(name)))
+    try:
+        probe(model, size)
     finally:
-        model.train(was)
+        for h in hooks:
+            h.remove()
+    return pd.DataFrame(rows, columns=["layer", "kind", "output", "params", "mult_adds"])

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from cnnkit.book import colab_url, repo_info
-from cnnkit.data import repo_root
+from cnnkit.env import repo_root
 
 pytestmark = pytest.mark.book
 

@@ -13,10 +13,10 @@ def _mlp_params(n_in, hidden, n_out):
 
 
 def test_mlp_param_counts_of_the_chapter():
-    assert count_params(models.mlp(784, (256,))) == 203_530
-    assert count_params(models.mlp(3072, (256,))) == 789_258
-    assert count_params(models.mlp(3072, (256, 256))) == 855_050
-    assert count_params(models.mlp(3072, (256, 256, 256))) == 920_842
+    assert count_params(models.mlp((256,), in_features=784)) == 203_530
+    assert count_params(models.mlp((256,), in_features=3072)) == 789_258
+    assert count_params(models.mlp((256, 256), in_features=3072)) == 855_050
+    assert count_params(models.mlp((256, 256, 256), in_features=3072)) == 920_842
 
 
 def test_check_01_1():
@@ -46,9 +46,9 @@ def test_check_01_3():
 def test_permuted_mlp_is_the_same_function():
     """An MLP on permuted pixels with permuted first-layer columns computes the same outputs."""
     torch.manual_seed(0)
-    m = models.mlp(784, (32,))
+    m = models.mlp((32,), in_features=784)
     perm = torch.randperm(784)
-    m2 = models.mlp(784, (32,))
+    m2 = models.mlp((32,), in_features=784)
     m2.load_state_dict(m.state_dict())
     with torch.no_grad():
         m2[1].weight.copy_(m[1].weight[:, perm])

@@ -125,7 +125,7 @@ def test_all_conv_net():
     sizes = [r["output"] for r in formula_shapes(m, (1, 28, 28)) if r["layer"].endswith("Conv2d")]
     assert [s[1] for s in sizes] == [28, 14, 14, 7, 7]
     assert output_shape(m, (1, 28, 28)) == (10,)
-    assert output_shape(all_conv_net(3, 32), (3, 32, 32)) == (10,)
+    assert output_shape(all_conv_net(in_channels=3, image_size=32), (3, 32, 32)) == (10,)
     with pytest.raises(ValueError):
         all_conv_net(strides=(1, 2))
 
@@ -144,7 +144,7 @@ def _real_shapes(model, size):
 @pytest.mark.parametrize("model,size", [
     (lambda: all_conv_net(), (1, 28, 28)),
     (lambda: downsample_cnn("resize"), (1, 28, 28)),
-    (lambda: downsample_cnn("stride", 3, 32), (3, 32, 32)),
+    (lambda: downsample_cnn("stride", in_channels=3, image_size=32), (3, 32, 32)),
     (lambda: nn.Sequential(nn.Conv2d(3, 8, 4, padding="same", dilation=2), nn.BatchNorm2d(8), nn.ReLU(),
                            nn.Conv2d(8, 8, 3, padding="valid", stride=(2, 1)), nn.MaxPool2d(3, 2, 1, dilation=1),
                            nn.AvgPool2d((2, 3)), nn.Upsample(scale_factor=1.5), nn.AdaptiveAvgPool2d(2),
@@ -178,7 +178,7 @@ def _solutions():
         "04.1": (lambda n, k, p, s: (n - k + p + s) // s, lambda n, k, p, s: (n - k + 2 * p + s) // s),
         "04.2": (lambda k, d=1: d * (k - 1) // 2, lambda k, d=1: (k - 1) // 2),
         "04.3": (lambda n, k: (n - 1) // (k - 1) if k > 1 else 10**9, lambda n, k: n // k),
-        "04.4": (lambda: all_conv_net(3, 32), lambda: all_conv_net(3, 32, strides=(1, 2, 1, 1, 2))),
+        "04.4": (lambda: all_conv_net(in_channels=3, image_size=32), lambda: all_conv_net(in_channels=3, image_size=32, strides=(1, 2, 1, 1, 2))),
     }
 
 

@@ -56,7 +56,7 @@ def test_lenet5_counts_and_shapes():
     assert count_params(models.lenet5()) == 61_706
     assert count_params(models.lenet5(in_channels=3, image_size=32)) == 62_006
     assert output_shape(models.lenet5(), (1, 28, 28)) == (10,)
-    assert output_shape(models.lenet5(3, 32)[:6], (3, 32, 32)) == (16, 5, 5)
+    assert output_shape(models.lenet5(in_channels=3, image_size=32)[:6], (3, 32, 32)) == (16, 5, 5)
     assert isinstance(models.lenet5(activation=nn.Sigmoid)[1], nn.Sigmoid)
     with pytest.raises(ValueError):
         models.lenet5(image_size=27)

@@ -9,7 +9,8 @@ from torch import nn
 
 from cnnkit import checks, count_params, fit, Loader
 from cnnkit.models import LadderStage, activation_layer, ladder_cnn, norm_layer
-from cnnkit.plot import GradNorms, plot_grad_norms
+from cnnkit.diagnostics import GradNorms
+from cnnkit.plot import plot_grad_norms
 
 X = torch.rand(2, 3, 32, 32)
 

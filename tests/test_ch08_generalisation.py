@@ -14,7 +14,8 @@ from cnnkit import History, fit  # noqa: E402
 from cnnkit.checks import ExerciseFailed, check  # noqa: E402
 from cnnkit.models import RegularisedBlock, regularised_vgg  # noqa: E402
 from cnnkit.plot import plot_curves_grid, plot_ladder  # noqa: E402
-from cnnkit.scratch import Distill, Dropout, Mixup, smooth_labels  # noqa: E402
+from cnnkit.recipes import Distill, Mixup, smooth_labels  # noqa: E402
+from cnnkit.scratch import Dropout  # noqa: E402
 
 
 def n_params(m):
@@ -52,7 +53,7 @@ def test_regularised_vgg_switches():
 
 def test_ladder_block_skip_adds_shortcut():
     torch.manual_seed(0)
-    b = RegularisedBlock(3, 4, 1, skip=True).eval()
+    b = RegularisedBlock(3, 4, num_convs=1, skip=True).eval()
     x = torch.randn(2, 3, 8, 8)
     assert torch.allclose(b(x), b.body(x) + b.shortcut(x))
     assert b(x).shape == (2, 4, 4, 4)

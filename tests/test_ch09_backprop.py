@@ -29,8 +29,8 @@ def close(a, b, tol=1e-9):
 
 
 def test_docstring_examples():
-    failed, tried = doctest.testmod(bp, verbose=False)
-    assert tried > 30 and failed == 0
+    results = [doctest.testmod(m, verbose=False) for m in (bp, bp.activations, bp.convolution, bp.layers)]
+    assert sum(r.attempted for r in results) > 30 and sum(r.failed for r in results) == 0
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from cnnkit import count_params, models as M
-from cnnkit.scratch import layer_costs
+from cnnkit.summary import layer_costs
 
 
 def meta(builder, *args, **kwargs):
@@ -14,7 +14,7 @@ def meta(builder, *args, **kwargs):
 
 
 def test_alexnet_matches_the_lecture_table():
-    m = meta(M.alexnet, 3, 1000)
+    m = meta(M.alexnet, in_channels=3, num_classes=1000)
     costs = layer_costs(m, (3, 224, 224))
     assert costs["output"].tolist()[:5] == [(96, 54, 54), (256, 26, 26), (384, 12, 12), (384, 12, 12), (256, 12, 12)]
     w = costs["mult_adds"].tolist()
@@ -23,11 +23,11 @@ def test_alexnet_matches_the_lecture_table():
     assert count_params(m) == 50_844_008
     assert round((count_params(m) - costs["params"].iloc[-1]) / 1e6) == 47      # without the 1000-way output layer
     with torch.device("meta"):
-        assert M.alexnet(1, 10)(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
+        assert M.alexnet(in_channels=1, num_classes=10)(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
 
 
 def test_nin_has_no_dense_layers_and_outputs_logits():
-    m = M.nin(1, 10)
+    m = M.nin(in_channels=1, num_classes=10)
     assert not any(isinstance(x, nn.Linear) for x in m.modules())
     assert m(torch.zeros(2, 1, 224, 224)).shape == (2, 10)
     assert len(M.nin_block(3, 8, 3)) == 6
@@ -45,7 +45,7 @@ def test_inception_block_lecture_numbers():
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
 def test_small_googlenet_shapes(shape):
-    m = M.small_googlenet(shape[0], 10, width=0.25)
+    m = M.small_googlenet(in_channels=shape[0], num_classes=10, width=0.25)
     assert m(torch.zeros(2, *shape)).shape == (2, 10)
 
 

@@ -45,4 +45,4 @@ def test_10_3():
     with pytest.raises(ExerciseFailed, match="ReLU"):
         check("10.3", lambda *a: Bottleneck(*a, final_relu=False))
     with pytest.raises(ExerciseFailed, match="parameters"):
-        check("10.3", lambda cin, mid, cout, stride: ResidualBlock(cin, cout, stride))
+        check("10.3", lambda cin, mid, cout, stride: ResidualBlock(cin, cout, stride=stride))

@@ -5,7 +5,8 @@ import torch
 
 import cnnkit
 from cnnkit.data import (Augment, DatasetNotAvailable, ImageData, Loader, channel_stats, class_names, data_root,
-                         dataset_name, load, loaders, repo_root, to_images)
+                         dataset_name, load, loaders, to_images)
+from cnnkit.env import repo_root
 
 from conftest import has_real_data
 

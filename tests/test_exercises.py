@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from cnnkit import exercises as E
-from cnnkit.data import repo_root
+from cnnkit.env import repo_root
 
 TOP = repo_root(Path(__file__).parent)
 LESSONS = [p for p in E.chapter_paths(TOP) if not p.stem.startswith("00_")]

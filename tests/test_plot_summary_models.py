@@ -69,7 +69,7 @@ def test_show_kernels_and_feature_maps():
 
 
 def test_count_params_and_summary():
-    model = models.mlp(784, (256,))
+    model = models.mlp((256,), in_features=784)
     assert count_params(model) == 784 * 256 + 256 + 256 * 10 + 10
     s = summary(model, (1, 28, 28))
     assert s.total_params == 203530
@@ -83,14 +83,14 @@ def test_first_cnn_matches_the_lecture():
     model = models.first_cnn()
     assert count_params(model) == 2_635_146
     assert output_shape(model[:8], (1, 28, 28)) == (256, 4, 4)
-    cifar = models.first_cnn(3, 32)
+    cifar = models.first_cnn(in_channels=3, image_size=32)
     assert output_shape(cifar, (3, 32, 32)) == (10,)
-    with pytest.raises(ValueError, match="do not fit"):
-        models.first_cnn(1, 20)
+    with pytest.raises(ValueError, match=r"image_size=20 is too small for first_cnn.*at least 25x25"):
+        models.first_cnn(image_size=20)
 
 
 def test_mlp_init_and_depth():
-    m = models.mlp(3072, (256, 256, 256))
+    m = models.mlp((256, 256, 256), in_features=3072)
     assert sum(isinstance(x, nn.Linear) for x in m) == 4
     assert all(float(x.bias.detach().abs().sum()) == 0 for x in m if isinstance(x, nn.Linear))
     bound = (6 / 3072) ** 0.5  # kaiming uniform for ReLU: sqrt(6 / fan_in)
@@ -103,7 +103,7 @@ def test_check_input_errors():
     with pytest.raises(ValueError, match="expects 3 input channels, the data has 1"):
         check_input(nn.Conv2d(3, 8, 3), (1, 28, 28))
     with pytest.raises(ValueError, match="cannot take an input of shape"):
-        check_input(models.mlp(784), (3, 32, 32))
+        check_input(models.mlp(in_features=784), (3, 32, 32))
     with pytest.raises(ValueError, match="one example's shape"):
-        summary(models.mlp(784), (1, 1, 28, 28))
-    check_input(models.mlp(784), (1, 28, 28))
+        summary(models.mlp(in_features=784), (1, 1, 28, 28))
+    check_input(models.mlp(in_features=784), (1, 28, 28))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from cnnkit import checks
-from cnnkit.data import repo_root
+from cnnkit.env import repo_root
 
 TOP = repo_root(Path(__file__).parent)
 CHAPTERS = sorted((TOP / "chapters").glob("*.ipynb"))            # every page, e.g. instructors.ipynb too

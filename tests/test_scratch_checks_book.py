@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit.book import badge_line, colab_url, install_source, problems, repo_info
-from cnnkit.data import repo_root
+from cnnkit.env import repo_root
 from cnnkit.scratch import conv_flops, conv_output_size, corr2d, corr2d_multi_in, corr2d_multi_in_out
 
 
