@@ -8,7 +8,7 @@ from .registry import exercise
 def _check_inception_cost(fn):
     """fn(c_in, h, w, c1, c2, c3, c4) -> (weights, mult_adds) of an Inception block, biases left out."""
     from ..models import Inception
-    from ..scratch import layer_costs
+    from ..summary import layer_costs
     cases = [(192, 28, 28, 64, (96, 128), (16, 32), 32), (256, 28, 28, 128, (128, 192), (32, 96), 64),
              (480, 14, 14, 192, (96, 208), (16, 48), 64), (3, 5, 7, 2, (4, 6), (1, 2), 3)]
     for c_in, h, w, c1, c2, c3, c4 in cases:
@@ -25,7 +25,7 @@ def _check_inception_cost(fn):
 def _check_depthwise_separable_cost(fn):
     """fn(c_in, c_out, k, h, w) -> (weights, mult_adds) of a depthwise-separable conv (same padding, no bias)."""
     from ..models import depthwise_separable
-    from ..scratch import layer_costs
+    from ..summary import layer_costs
     for c_in, c_out, k, h, w in [(64, 128, 3, 32, 32), (192, 256, 5, 28, 28), (3, 7, 3, 5, 6), (32, 32, 7, 14, 14)]:
         costs = layer_costs(depthwise_separable(c_in, c_out, k, padding=k // 2, bias=False), (c_in, h, w))
         want = (int(costs["params"].sum()), int(costs["mult_adds"].sum()))
