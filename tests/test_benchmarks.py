@@ -40,7 +40,7 @@ def test_lenet_benchmark_prints_a_ratio():
 @pytest.mark.skipif(not has_real_data("cifar10"), reason="CIFAR-10 not in data/")
 def test_cifar10_speed_benchmark_runs():
     out = run("cifar10_speed.py", "--limit", "256", "--width", "8", "--epochs", "2", "--seeds", "2",
-              "--batch-size", "64", "--workers", "0")
+              "--batch-size", "64", "--workers", "0", "--textbook-seeds", "2")
     assert out.count("/ cnnkit:") == 2 and out.count("/ textbook:") == 2       # both loops, every seed
     assert "compact / cnnkit.fit: 2 seed(s)" in out and "goal >= 94% in <= 8 s" in out
     assert "trains" in out and "faster" in out
