@@ -113,8 +113,10 @@ def test_budget_counts_a_tiny_chapter_exactly(tmp_path):
         assert r["errors"] == ["cell 4: RuntimeError: a cell that fails"]
 
 
-def test_budget_big_products_are_counted_not_computed():
+def test_budget_docstring_examples():
+    import doctest
     budget = load_module("budget.py")
+    assert doctest.testmod(budget).failed == 0
     assert budget.FAKE_ABOVE >= 1e8 and budget.minutes(0, 0, 1, 1) == 0
 
 
