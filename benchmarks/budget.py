@@ -96,6 +96,17 @@ class _DropAsserts(ast.NodeTransformer):
         return ast.copy_location(ast.Pass(), node)
 
 
+class _GlobalOnly:
+    """Stands in for FlopCounterMode's module tracker: every FLOP is attributed to "Global" only."""
+    parents = ("Global",)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return False
+
+
 def _worker(path: Path, profiles: list[str], out: Path) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     import torch
@@ -240,7 +251,9 @@ def _worker(path: Path, profiles: list[str], out: Path) -> None:
         t0 = time.time()
         errors, ns, cell_seconds = [], {"__name__": "__main__"}, {}
         steps_elsewhere[0] = 0
-        with CountBigOps(), FlopCounterMode(display=False) as counter:
+        counter = FlopCounterMode(display=False)
+        counter.mod_tracker = _GlobalOnly()   # no per-module hooks: they break torch.autograd.grad (saliency maps)
+        with CountBigOps(), counter:
             ledger = current["ledger"] = Ledger(counter)
             for i, src in sources:
                 buf, t_cell = io.StringIO(), time.process_time()
