@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
 
+from ._checks_args import check_int, check_tensor
+from .augment import Augment
 from .env import get_device, repo_root
 
 # name -> (torchvision class name, pretty name, class names)
@@ -46,7 +47,9 @@ def dataset_name(name: str) -> str:
     >>> dataset_name("CIFAR-10")
     'cifar10'
     """
-    key = "".join(ch for ch in str(name).lower() if ch.isalnum())
+    if not isinstance(name, str):
+        raise TypeError(f"dataset name must be a string such as 'cifar10'; got {name!r}")
+    key = "".join(ch for ch in name.lower() if ch.isalnum())
     for canon, (tv_name, pretty, _) in DATASETS.items():
         if key in {canon.replace("_", ""), tv_name.lower(), "".join(c for c in pretty.lower() if c.isalnum())}:
             return canon
@@ -92,6 +95,8 @@ class ImageData:
     name: str = ""
 
     def __post_init__(self):
+        check_tensor("ImageData.x", self.x)
+        check_tensor("ImageData.y", self.y)
         if self.x.dtype != torch.uint8 or self.x.dim() != 4:
             raise ValueError(f"ImageData.x must be a uint8 tensor (N, C, H, W); got {self.x.dtype} {tuple(self.x.shape)}")
         if self.y.shape != (self.x.shape[0],):
@@ -123,13 +128,16 @@ class ImageData:
     def subset(self, n: int | None, seed: int = 0, balanced: bool = True) -> "ImageData":
         """``n`` examples chosen at random; with ``balanced`` the same number from each class.
 
-        ``n=None`` (or ``n >= len``) returns the data unchanged.
+        ``n=None`` (or ``n == len``) returns the data unchanged; more than ``len`` is an error.
 
         >>> d = ImageData(torch.zeros(6, 1, 1, 1, dtype=torch.uint8), torch.tensor([0, 0, 0, 1, 1, 1]), ("a", "b"))
         >>> d.subset(4).y.bincount().tolist()
         [2, 2]
         """
-        if n is None or n >= len(self):
+        n = check_int("n", n, minimum=1, allow_none=True)
+        if n is not None and n > len(self):
+            raise ValueError(f"n={n} is more than the {len(self)} examples of {self.name or 'this data'}")
+        if n is None or n == len(self):
             return self
         g = torch.Generator().manual_seed(seed)
         y = self.y.cpu()
@@ -148,6 +156,9 @@ class ImageData:
 
     def split(self, n_val: int, seed: int = 0) -> tuple["ImageData", "ImageData"]:
         """Split off ``n_val`` random examples, e.g. a validation set: returns (rest, val)."""
+        n_val = check_int("n_val", n_val, minimum=0)
+        if n_val > len(self):
+            raise ValueError(f"n_val={n_val} is more than the {len(self)} examples")
         g = torch.Generator().manual_seed(seed)
         perm = torch.randperm(len(self), generator=g)
         return self.take(perm[n_val:].sort().values), self.take(perm[:n_val].sort().values)
@@ -178,17 +189,31 @@ def load(name: str, train: bool = True, n: int | None = None, *, seed: int = 0,
          device: torch.device | str | None = "cpu") -> ImageData:
     """Load a dataset as :class:`ImageData` (uint8, N x C x H x W).
 
-    ``n`` takes a class-balanced random subset (see :meth:`ImageData.subset`).
+    ``n`` takes a class-balanced random subset (see :meth:`ImageData.subset`). The images are
+    the caller's own: editing them in place does not change what later calls return.
 
     >>> test = load("cifar10", train=False, n=1000)       # doctest: +SKIP
     >>> test.x.shape, test.x.dtype                         # doctest: +SKIP
     (torch.Size([1000, 3, 32, 32]), torch.uint8)
     """
+    full = _cached(name, train, root, download)
+    data = full.subset(n, seed=seed)
+    return _own(data.to(device) if device is not None else data, full)
+
+
+def _cached(name: str, train: bool, root, download: bool) -> ImageData:
+    """The whole dataset as the cache holds it (shared: never edit it, never hand it out)."""
     name = dataset_name(name)
     root = str(Path(root) if root is not None else data_root())
     x, y = _load_tensors(name, bool(train), root, bool(download))
-    data = ImageData(x, y, DATASETS[name][2], DATASETS[name][1]).subset(n, seed=seed)
-    return data.to(device) if device is not None else data
+    return ImageData(x, y, DATASETS[name][2], DATASETS[name][1])
+
+
+def _own(data: ImageData, cached: ImageData) -> ImageData:
+    """``data`` itself, or a copy when it still shares memory with the cache."""
+    if data.x.data_ptr() == cached.x.data_ptr():
+        return ImageData(data.x.clone(), data.y.clone(), data.classes, data.name)
+    return data
 
 
 def channel_stats(data: ImageData | torch.Tensor, chunk: int = 4096) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -198,7 +223,10 @@ def channel_stats(data: ImageData | torch.Tensor, chunk: int = 4096) -> tuple[tu
     >>> channel_stats(x)
     ((0.5,), (0.5,))
     """
-    x = data.x if isinstance(data, ImageData) else data
+    x = data.x if isinstance(data, ImageData) else check_tensor("data", data, dims=4)
+    if x.dtype != torch.uint8:
+        raise TypeError(f"data must hold uint8 images (0..255); got {x.dtype}")
+    chunk = check_int("chunk", chunk, minimum=1)
     c = x.shape[1]
     s = torch.zeros(c, dtype=torch.float64)
     s2 = torch.zeros(c, dtype=torch.float64)
@@ -210,77 +238,6 @@ def channel_stats(data: ImageData | torch.Tensor, chunk: int = 4096) -> tuple[tu
     mean = s / n
     std = (s2 / n - mean ** 2).clamp_min(0).sqrt()
     return tuple(round(v, 4) for v in mean.tolist()), tuple(round(v, 4) for v in std.tolist())
-
-
-class Augment:
-    """Batched data augmentation on whole tensors, on whatever device they live.
-
-    * ``crop``: pad by this many pixels (zeros) and cut a random window of the original size;
-    * ``flip``: mirror left-right with probability 0.5;
-    * ``erase``: probability of wiping a random rectangle (2-33% of the area, aspect 0.3-3.3)
-      to zero, as ``torchvision.transforms.RandomErasing`` does.
-
-    ``crop`` and ``flip`` act on the (uint8) images before normalisation, ``erase`` after it
-    (the :class:`Loader` calls them in that order). All off: the identity.
-
-    >>> aug = Augment(crop=4, flip=True)
-    >>> aug.geometric(torch.rand(8, 3, 32, 32)).shape
-    torch.Size([8, 3, 32, 32])
-    """
-
-    def __init__(self, crop: int = 0, flip: bool = False, erase: float = 0.0):
-        if crop < 0 or not 0 <= erase <= 1:
-            raise ValueError(f"Augment needs crop >= 0 and 0 <= erase <= 1; got crop={crop}, erase={erase}")
-        self.crop, self.flip, self.erase_p = int(crop), bool(flip), float(erase)
-
-    def __repr__(self) -> str:
-        return f"Augment(crop={self.crop}, flip={self.flip}, erase={self.erase_p})"
-
-    @property
-    def active(self) -> bool:
-        return bool(self.crop or self.flip or self.erase_p)
-
-    def geometric(self, x: torch.Tensor) -> torch.Tensor:
-        """Random crop with zero padding and random horizontal flip of a batch (B, C, H, W).
-
-        Works on uint8 or float batches. Both are done at once by one ``gather``: for every
-        output pixel we compute which pixel of the padded image it comes from.
-        """
-        if not (self.crop or self.flip):
-            return x
-        b, c, h, w = x.shape
-        p, dev = self.crop, x.device
-        src = F.pad(x, (p, p, p, p)) if p else x
-        oy = torch.randint(0, 2 * p + 1, (b, 1, 1), device=dev)  # top-left corner of the window
-        ox = torch.randint(0, 2 * p + 1, (b, 1, 1), device=dev)
-        cols = torch.arange(w, device=dev).view(1, 1, w)
-        if self.flip:
-            mirrored = torch.rand(b, 1, 1, device=dev) < 0.5
-            cols = torch.where(mirrored, w - 1 - cols, cols)
-        rows = torch.arange(h, device=dev).view(1, h, 1)
-        index = (oy + rows) * (w + 2 * p) + ox + cols  # (B, H, W) positions in the flattened padded image
-        out = src.reshape(b, c, -1).gather(2, index.view(b, 1, h * w).expand(b, c, h * w))
-        return out.view(b, c, h, w)
-
-    def erase(self, x: torch.Tensor) -> torch.Tensor:
-        """Random erasing of one rectangle per image, each with probability ``erase``."""
-        if not self.erase_p:
-            return x
-        b, _, h, w = x.shape
-        dev = x.device
-        area = torch.empty(b, device=dev).uniform_(0.02, 0.33) * h * w
-        ratio = torch.exp(torch.empty(b, device=dev).uniform_(math.log(0.3), math.log(3.3)))
-        eh = (area * ratio).sqrt().round().clamp(1, h).long()
-        ew = (area / ratio).sqrt().round().clamp(1, w).long()
-        top = (torch.rand(b, device=dev) * (h - eh + 1)).long()
-        left = (torch.rand(b, device=dev) * (w - ew + 1)).long()
-        r = torch.arange(h, device=dev).view(1, h)
-        cc = torch.arange(w, device=dev).view(1, w)
-        in_r = (r >= top[:, None]) & (r < (top + eh)[:, None])
-        in_c = (cc >= left[:, None]) & (cc < (left + ew)[:, None])
-        on = torch.rand(b, device=dev) < self.erase_p
-        mask = (in_r[:, :, None] & in_c[:, None, :] & on[:, None, None]).unsqueeze(1)
-        return x.masked_fill(mask, 0.0)
 
 
 def _norm_stats(normalize, train_data: ImageData | None):
@@ -295,8 +252,27 @@ def _norm_stats(normalize, train_data: ImageData | None):
                 raise ValueError("normalize='standard' needs the training data to compute mean and std")
             return channel_stats(train_data)
         raise ValueError(f"normalize must be None, 'pm1', 'standard' or (mean, std); got {normalize!r}")
-    mean, std = normalize
-    return tuple(mean), tuple(std)
+    return _mean_std("normalize", normalize)
+
+
+def _mean_std(arg: str, pair) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Check a ``(mean, std)`` pair of per-channel sequences (or single numbers)."""
+    want = f"{arg} must be a (mean, std) pair such as ((0.5,), (0.5,)) or (0.5, 0.5)"
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"{want}; got {pair!r}")
+    out = []
+    for part in pair:
+        vals = (part,) if isinstance(part, (int, float)) else part
+        try:
+            vals = tuple(float(v) for v in vals)
+        except (TypeError, ValueError):
+            raise ValueError(f"{want}; got {pair!r}") from None
+        if not vals:
+            raise ValueError(f"{want}; got {pair!r}")
+        out.append(vals)
+    if any(v <= 0 for v in out[1]):
+        raise ValueError(f"{arg}: every std must be > 0; got {out[1]}")
+    return out[0], out[1]
 
 
 class Loader:
@@ -315,8 +291,11 @@ class Loader:
     def __init__(self, data: ImageData, batch_size: int = 128, *, shuffle: bool = False,
                  augment: Augment | None = None, normalize=None, drop_last: bool = False,
                  device: torch.device | str | None = None, seed: int = 0):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+        if not isinstance(data, ImageData):
+            raise TypeError(f"data must be an ImageData (e.g. from cnnkit.load); got {type(data).__name__}")
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        if augment is not None and not isinstance(augment, Augment):
+            raise TypeError(f"augment must be an Augment or None; got {type(augment).__name__}")
         self.device = torch.device(device) if device is not None else get_device()
         self.data = data.to(self.device)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
@@ -346,9 +325,12 @@ class Loader:
         Crop and flip run on the uint8 images (a quarter of the memory traffic of floats);
         then one multiply-add turns them into normalised floats: x * 1/(255 std) - mean/std.
         """
+        check_tensor("x_uint8", x_uint8, dims=4)
         aug = self.augment if (train is None or train) else None
         x = aug.geometric(x_uint8) if aug is not None else x_uint8
         x = x.float()
+        if x is x_uint8:  # already float32: never overwrite the caller's tensor
+            x = x.clone()
         if self.mean_std is not None:
             x = x.mul_(self._scale).add_(self._shift)
         else:
@@ -380,10 +362,11 @@ def loaders(name: str, batch_size: int = 128, *, n_train: int | None = None, n_t
 
     >>> train, test = loaders("cifar10", n_train=5000, augment=Augment(crop=4, flip=True))  # doctest: +SKIP
     """
+    check_int("test_batch_size", test_batch_size, minimum=1)
     device = torch.device(device) if device is not None else get_device()
-    full_train = load(name, train=True, device=None)
+    full_train = _cached(name, True, None, True)  # read only: statistics and the subset
     stats = _norm_stats(normalize, full_train)
-    train = Loader(full_train.subset(n_train, seed=seed), batch_size, shuffle=True, augment=augment,
+    train = Loader(_own(full_train.subset(n_train, seed=seed), full_train), batch_size, shuffle=True, augment=augment,
                    normalize=stats, device=device, seed=seed)
     test = Loader(load(name, train=False, n=n_test, seed=seed, device=None), test_batch_size,
                   normalize=stats, device=device)
@@ -391,9 +374,17 @@ def loaders(name: str, batch_size: int = 128, *, n_train: int | None = None, n_t
 
 
 def to_images(x: torch.Tensor, mean_std: tuple[Sequence[float], Sequence[float]] | None = None) -> torch.Tensor:
-    """Undo normalisation: a float batch back to 0..1 images for plotting."""
+    """Undo normalisation: a float batch back to 0..1 images for plotting.
+
+    >>> to_images(torch.zeros(1, 1, 2, 2), ((0.5,), (0.5,))).unique().tolist()
+    [0.5]
+    """
+    check_tensor("x", x, dims=4, floating=True)
     if mean_std is None:
         return x.clamp(0, 1)
+    mean_std = _mean_std("mean_std", mean_std)
+    if any(len(s) not in (1, x.shape[1]) for s in mean_std):
+        raise ValueError(f"mean_std has {len(mean_std[0])} channel means; x has {x.shape[1]} channels")
     mean = torch.tensor(mean_std[0], device=x.device).view(1, -1, 1, 1)
     std = torch.tensor(mean_std[1], device=x.device).view(1, -1, 1, 1)
     return (x * std + mean).clamp(0, 1)

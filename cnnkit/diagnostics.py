@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ._checks_args import check_int
+
 
 class GradNorms:
     """Record the gradient norm of every Conv2d and Linear weight after each backward pass.
@@ -28,11 +30,16 @@ class GradNorms:
     """
 
     def __init__(self, kinds=(torch.nn.Conv2d, torch.nn.Linear)):
-        self.kinds = tuple(kinds)
+        kinds = (kinds,) if isinstance(kinds, type) else tuple(kinds)
+        if not kinds or not all(isinstance(k, type) and issubclass(k, torch.nn.Module) for k in kinds):
+            raise TypeError(f"kinds must be layer classes such as (nn.Conv2d, nn.Linear); got {kinds!r}")
+        self.kinds = kinds
         self.names: list[str] = []
         self._norms: list[torch.Tensor] = []
 
     def __call__(self, model: torch.nn.Module) -> None:
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"GradNorms is called with the model; got {type(model).__name__}")
         layers = [(n, m) for n, m in model.named_modules()
                   if isinstance(m, self.kinds) and m.weight.grad is not None]
         if not layers:
@@ -56,5 +63,6 @@ class GradNorms:
 
     def mean(self, first: int | None = None) -> torch.Tensor:
         """Mean gradient norm per layer over the first ``first`` steps (default: all)."""
+        check_int("first", first, minimum=1, allow_none=True)
         h = self.history()
         return h[:first].mean(0) if first else h.mean(0)

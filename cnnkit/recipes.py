@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from ._checks_args import check_number, check_tensor
+
 
 def _num_classes(num_classes) -> int:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int):
@@ -29,8 +31,8 @@ def smooth_labels(y: torch.Tensor, num_classes: int, eps: float = 0.1) -> torch.
     tensor([[0.0500, 0.0500, 0.8500, 0.0500]])
     """
     _num_classes(num_classes)
-    if not 0 <= eps <= 1:
-        raise ValueError(f"eps must be in [0, 1]; got {eps}")
+    check_number("eps", eps, low=0, high=1)
+    _check_targets(check_tensor("y", y, dims=1), num_classes)
     one_hot = torch.nn.functional.one_hot(y.long(), num_classes).float()
     return (1 - eps) * one_hot + eps / num_classes
 
@@ -50,12 +52,13 @@ class Mixup:
     """
 
     def __init__(self, alpha: float = 0.2, num_classes: int = 10):
-        if alpha <= 0:
+        if check_number("alpha", alpha) <= 0:
             raise ValueError(f"mixup needs alpha > 0; got {alpha}")
         self.alpha, self.num_classes = float(alpha), _num_classes(num_classes)
         self.lam, self.perm = None, None
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor):
+        _check_batch(x, y, self.num_classes)
         a = torch.tensor(self.alpha)
         self.lam = float(torch.distributions.Beta(a, a).sample())
         self.perm = torch.randperm(x.shape[0], device=x.device)
@@ -85,13 +88,15 @@ class Distill:
                  num_classes: int = 10):
         if not isinstance(teacher, torch.nn.Module):
             raise TypeError(f"teacher must be a trained torch.nn.Module; got {type(teacher).__name__}")
-        if temperature <= 0 or not 0 <= alpha <= 1:
-            raise ValueError(f"need temperature > 0 and 0 <= alpha <= 1; got {temperature}, {alpha}")
+        if check_number("temperature", temperature) <= 0:
+            raise ValueError(f"temperature must be > 0; got {temperature}")
+        check_number("alpha", alpha, low=0, high=1)
         self.teacher, self.temperature, self.alpha = teacher, float(temperature), float(alpha)
         self.num_classes = _num_classes(num_classes)
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor):
+        _check_batch(x, y, self.num_classes, soft=False)
         self.teacher.eval()
         p = next(self.teacher.parameters(), None)
         if p is not None and p.device != x.device:
@@ -99,3 +104,22 @@ class Distill:
         soft = torch.softmax(self.teacher(x).float() / self.temperature, dim=1)
         hard = torch.nn.functional.one_hot(y, self.num_classes).float()
         return x, self.alpha * soft + (1 - self.alpha) * hard
+
+
+def _check_targets(y: torch.Tensor, num_classes: int) -> None:
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise TypeError(f"labels y must be integer class indices; got {y.dtype}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"labels y must be class indices 0..{num_classes - 1}; got values {int(y.min())}..{int(y.max())}")
+
+
+def _check_batch(x, y, num_classes: int, soft: bool = True) -> None:
+    """A batch for a ``batch_fn``: images ``x`` and labels ``y`` (N,) (or, with ``soft``, targets (N, K))."""
+    check_tensor("x", x)
+    check_tensor("y", y, dims=(1, 2) if soft else 1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"x and y must hold the same number of examples; got {x.shape[0]} and {y.shape[0]}")
+    if y.dim() == 2 and y.shape[1] != num_classes:
+        raise ValueError(f"soft targets y must be (N, num_classes={num_classes}); got {tuple(y.shape)}")
+    if y.dim() == 1 and (y.is_floating_point() or y.dtype == torch.bool):  # no value checks: they would
+        raise TypeError(f"labels y must be integer class indices; got {y.dtype}")  # sync the GPU every step

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ._checks_args import check_choice, check_input_size, check_int, check_module, check_pair, check_tensor
+
 
 def conv_output_size(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
     """Output length of a convolution or pooling along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1.
@@ -19,8 +21,9 @@ def conv_output_size(size: int, kernel: int, padding: int = 0, stride: int = 1, 
     >>> conv_output_size(32, 5), conv_output_size(28, 3, padding=1), conv_output_size(8, 3, padding=1, stride=2)
     (28, 28, 4)
     """
-    if min(size, kernel, stride, dilation) < 1 or padding < 0:
-        raise ValueError(f"need size, kernel, stride, dilation >= 1 and padding >= 0; got {size}, {kernel}, {stride}, {dilation}, {padding}")
+    for arg, value in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        check_int(arg, value, minimum=1)
+    check_int("padding", padding, minimum=0)
     out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
     if out < 1:
         raise ValueError(f"a {kernel}-wide kernel does not fit an input of {size} with padding {padding}")
@@ -37,11 +40,13 @@ def corr2d(x: torch.Tensor, k: torch.Tensor, stride=1, padding: int = 0) -> torc
     tensor([[0., 8.],
             [6., 8.]])
     """
+    check_tensor("x", x)
+    check_tensor("k", k)
     if x.dim() != 2 or k.dim() != 2:
         raise ValueError(f"corr2d takes a 2-D input and a 2-D kernel; got shapes {tuple(x.shape)} and {tuple(k.shape)}")
-    if padding:
+    sh, sw = check_pair("stride", stride)
+    if check_int("padding", padding, minimum=0):
         x = torch.nn.functional.pad(x, (padding,) * 4)
-    sh, sw = (stride, stride) if isinstance(stride, int) else stride
     kh, kw = k.shape
     oh = conv_output_size(x.shape[0], kh, stride=sh)
     ow = conv_output_size(x.shape[1], kw, stride=sw)
@@ -58,6 +63,8 @@ def corr2d_multi_in(x: torch.Tensor, k: torch.Tensor, stride: int = 1, padding: 
 
     ``x`` is (C, H, W), ``k`` is (C, kh, kw); the result is one (oh, ow) map.
     """
+    check_tensor("x", x, dims=3)
+    check_tensor("k", k, dims=3)
     if x.shape[0] != k.shape[0]:
         raise ValueError(f"input has {x.shape[0]} channels but the kernel has {k.shape[0]}")
     return sum(corr2d(xc, kc, stride, padding) for xc, kc in zip(x, k))
@@ -70,6 +77,9 @@ def corr2d_multi_in_out(x: torch.Tensor, k: torch.Tensor, bias: torch.Tensor | N
     ``x`` is (C_in, H, W), ``k`` is (C_out, C_in, kh, kw), ``bias`` is (C_out,); result (C_out, oh, ow).
     This is what ``nn.Conv2d`` computes for one image.
     """
+    check_tensor("k", k, dims=4)
+    if bias is not None and tuple(check_tensor("bias", bias).shape) != (k.shape[0],):
+        raise ValueError(f"bias must have shape ({k.shape[0]},), one value per output kernel; got {tuple(bias.shape)}")
     out = torch.stack([corr2d_multi_in(x, kk, stride, padding) for kk in k])
     if bias is not None:
         out = out + bias.view(-1, 1, 1)
@@ -82,6 +92,8 @@ def conv_flops(c_in: int, c_out: int, kh: int, kw: int, oh: int, ow: int) -> int
     >>> conv_flops(100, 100, 5, 5, 64, 64)      # the lecture's "about 1 GFLOP"
     1024000000
     """
+    for arg, value in (("c_in", c_in), ("c_out", c_out), ("kh", kh), ("kw", kw), ("oh", oh), ("ow", ow)):
+        check_int(arg, value, minimum=1)
     return c_in * c_out * kh * kw * oh * ow
 
 
@@ -107,8 +119,11 @@ def pool2d(x: torch.Tensor, size=2, stride=None, mode: str = "max", padding: int
     tensor([[ 2.5000,  4.5000],
             [10.5000, 12.5000]])
     """
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg'; got {mode!r}")
+    check_choice("mode", mode, ("max", "avg"))
+    check_tensor("x", x)
+    check_pair("size", size)
+    check_pair("stride", stride if stride is not None else size)
+    check_int("padding", padding, minimum=0)
     if x.dim() == 3:
         return torch.stack([pool2d(xc, size, stride, mode, padding) for xc in x])
     if x.dim() != 2:
@@ -162,9 +177,8 @@ def formula_shapes(model: torch.nn.Module, input_size) -> list[dict]:
     import math
     from torch import nn
 
-    shape = tuple(int(s) for s in input_size)
-    if len(shape) != 3:
-        raise ValueError(f"input_size is one example's (C, H, W); got {shape}")
+    check_module("model", model)
+    shape = check_input_size(input_size, (3,), "(1, 28, 28)")
     rows = []
     leaves = [(n, m) for n, m in model.named_modules() if not list(m.children())]
     for name, m in leaves:
@@ -250,6 +264,10 @@ def filter_bank(kernels, in_channels: int = 3, both_signs: bool = False, padding
     >>> bank.weight.shape, bank.weight.requires_grad
     (torch.Size([6, 1, 3, 3]), False)
     """
+    check_int("in_channels", in_channels, minimum=1)
+    check_int("padding", padding, minimum=0)
+    if isinstance(kernels, torch.Tensor) and kernels.dim() == 2:
+        raise TypeError("kernels must be a list or dict of 2-D kernels; got one 2-D tensor (wrap it in a list)")
     ks = list(kernels.values()) if isinstance(kernels, dict) else list(kernels)
     if not ks or any(torch.as_tensor(k).dim() != 2 for k in ks):
         raise ValueError("filter_bank needs a non-empty list of 2-D kernels")
@@ -285,8 +303,8 @@ class Dropout(torch.nn.Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability p must be in [0, 1]; got {p}")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability p must be a number in [0, 1]; got {p!r}")
         self.p = float(p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

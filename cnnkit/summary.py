@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from ._checks_args import check_input_size, check_module, check_names
+
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (weights and biases) of ``model``.
@@ -20,18 +22,12 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     >>> count_params(nn.Linear(784, 256))
     200960
     """
+    check_module("model", model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def _input_size(input_size: Sequence[int]) -> tuple[int, ...]:
-    try:
-        size = tuple(int(s) for s in input_size)
-    except TypeError:
-        raise TypeError(f"input_size must be one example's shape, a tuple such as (1, 28, 28) or (784,); "
-                        f"got {input_size!r}") from None
-    if len(size) not in (1, 3) or min(size) < 1:
-        raise ValueError(f"input_size is one example's shape, e.g. (1, 28, 28) or (784,); got {size}")
-    return size
+    return check_input_size(input_size)
 
 
 def summary(model: nn.Module, input_size: Sequence[int], *, depth: int = 3,
@@ -48,6 +44,10 @@ def summary(model: nn.Module, input_size: Sequence[int], *, depth: int = 3,
     """
     from torchinfo import summary as torchinfo_summary
 
+    check_module("model", model)
+    columns = check_names("columns", columns)
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth must be an integer >= 0; got {depth!r}")
     size = _input_size(input_size)
     check_input(model, size)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -122,7 +122,8 @@ def check_input(model: nn.Module, input_size: Sequence[int]) -> None:
     ...
     ValueError: the model cannot take an input of shape (1, 28, 28): its first layer Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1)) expects 3 input channels, the data has 1. Fashion-MNIST images are (1, 28, 28), CIFAR-10 images (3, 32, 32).
     """
-    size = tuple(input_size)
+    check_module("model", model)
+    size = _input_size(input_size)
     hint = "Fashion-MNIST images are (1, 28, 28), CIFAR-10 images (3, 32, 32)."
     first = next((m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))), None)
     if isinstance(first, nn.Conv2d) and len(size) == 3 and first.in_channels != size[0]:
@@ -151,6 +152,7 @@ def layer_costs(model: nn.Module, input_size: Sequence[int]):
     """
     import pandas as pd
 
+    check_module("model", model)
     size = _input_size(input_size)
     rows, hooks = [], []
 

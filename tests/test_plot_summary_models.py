@@ -49,7 +49,7 @@ def test_show_images_grey_rgb_and_predictions(tiny_data, rgb_data):
     assert "true: b" in fig.axes[1].get_title()
     fig = show_images(torch.rand(3, 8, 8))
     assert len(fig.axes) == 3
-    with pytest.raises(ValueError, match="expects"):
+    with pytest.raises(ValueError, match=r"images must be \(N, C, H, W\) or \(N, H, W\) images"):
         show_images(torch.rand(8, 8))
     plt.close("all")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from .._checks_args import check_grad_shape, check_int, check_same_shape, check_tensor
+
 
 # ---------------------------------------------------------------- activations
 
@@ -26,6 +28,7 @@ def sigmoid_backward(dout: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     >>> sigmoid_backward(torch.ones(1), sigmoid(torch.zeros(1)))   # slope at 0 is 1/4
     tensor([0.2500])
     """
+    check_grad_shape(dout, "y", y)
     return dout * y * (1 - y)
 
 
@@ -44,6 +47,7 @@ def tanh_backward(dout: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     >>> tanh_backward(torch.ones(1), tanh(torch.zeros(1)))       # slope at 0 is 1
     tensor([1.])
     """
+    check_grad_shape(dout, "y", y)
     return dout * (1 - y * y)
 
 
@@ -62,6 +66,7 @@ def relu_backward(dout: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     >>> relu_backward(torch.tensor([5.0, 5.0]), torch.tensor([-1.0, 2.0]))
     tensor([0., 5.])
     """
+    check_grad_shape(dout, "x", x)
     return dout * (x > 0).to(dout.dtype)
 
 
@@ -108,12 +113,23 @@ def softmax_backward(dout: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     >>> softmax_backward(torch.tensor([1.0, 1.0]), torch.tensor([0.3, 0.7]))  # a constant dout changes nothing
     tensor([0., 0.])
     """
+    check_grad_shape(dout, "y", y)
     return y * (dout - (dout * y).sum(-1, keepdim=True))
 
 
 def _check_labels(z: torch.Tensor, y: torch.Tensor) -> None:
+    check_tensor("z", z)
+    check_tensor("y", y)
     if z.dim() != 2 or y.shape != (z.shape[0],):
         raise ValueError(f"expected logits (N, K) and integer labels (N,); got {tuple(z.shape)} and {tuple(y.shape)}")
+    _check_classes(y, z.shape[1])
+
+
+def _check_classes(y: torch.Tensor, k: int) -> None:
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise TypeError(f"labels y must be integers (class indices); got {y.dtype}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
+        raise ValueError(f"labels y must be class indices 0..{k - 1}; got values {int(y.min())}..{int(y.max())}")
 
 
 def one_hot(y: torch.Tensor, k: int, dtype=torch.float32) -> torch.Tensor:
@@ -123,6 +139,8 @@ def one_hot(y: torch.Tensor, k: int, dtype=torch.float32) -> torch.Tensor:
     tensor([[0., 0., 1.],
             [1., 0., 0.]])
     """
+    check_tensor("y", y, dims=1)
+    _check_classes(y, check_int("k", k, minimum=1))
     out = torch.zeros(y.shape[0], k, dtype=dtype, device=y.device)
     out[torch.arange(y.shape[0], device=y.device), y] = 1
     return out
@@ -154,6 +172,7 @@ def binary_cross_entropy(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     >>> round(binary_cross_entropy(torch.tensor([0.5]), torch.tensor([1.0])).item(), 4)
     0.6931
     """
+    check_same_shape("p", p, "y", y)
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
@@ -165,6 +184,7 @@ def binary_cross_entropy_backward(p: torch.Tensor, y: torch.Tensor) -> torch.Ten
     >>> p = torch.tensor([0.8]); binary_cross_entropy_backward(p, torch.tensor([1.0])) * p * (1 - p)
     tensor([-0.2000])
     """
+    check_same_shape("p", p, "y", y)
     return (p - y) / (p * (1 - p)) / p.numel()
 
 
@@ -174,6 +194,7 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     >>> mse(torch.tensor([3.0, 1.0]), torch.ones(2))
     tensor(2.)
     """
+    check_same_shape("pred", pred, "target", target)
     return ((pred - target) ** 2).mean()
 
 
@@ -183,4 +204,5 @@ def mse_backward(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     >>> mse_backward(torch.tensor([3.0, 1.0]), torch.ones(2))
     tensor([2., 0.])
     """
+    check_same_shape("pred", pred, "target", target)
     return 2 * (pred - target) / pred.numel()

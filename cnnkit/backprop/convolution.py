@@ -11,17 +11,32 @@ from __future__ import annotations
 
 import torch
 
+from .._checks_args import check_same_shape, check_tensor
 
-def _pair(v) -> tuple[int, int]:
-    if isinstance(v, int):
+
+def _pair(v, name: str = "kernel/stride/padding") -> tuple[int, int]:
+    if isinstance(v, int) and not isinstance(v, bool):
         return v, v
-    v = tuple(int(a) for a in v)
+    try:
+        if isinstance(v, str):
+            raise TypeError
+        v = tuple(int(a) for a in v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an int or a pair of ints; got {v!r}") from None
     if len(v) != 2:
-        raise ValueError(f"expected an int or a pair of ints; got {v}")
+        raise ValueError(f"{name} must be an int or a pair of ints; got {v}")
     return v
 
 
+def _check_x_shape(x_shape) -> tuple[int, int, int, int]:
+    shape = tuple(x_shape) if isinstance(x_shape, (tuple, list, torch.Size)) else ()
+    if len(shape) != 4 or not all(isinstance(s, int) and s >= 1 for s in shape):
+        raise ValueError(f"x_shape must be the forward input's shape (N, C, H, W); got {x_shape!r}")
+    return shape
+
+
 def _check_4d(x: torch.Tensor, name: str = "x") -> None:
+    check_tensor(name, x)
     if x.dim() != 4:
         raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W); got shape {tuple(x.shape)}")
 
@@ -68,6 +83,9 @@ def max_pool2d_backward(dout: torch.Tensor, idx: torch.Tensor, x_shape, kernel, 
     tensor([[[[0., 0.],
               [1., 0.]]]])
     """
+    _check_4d(dout, "dout")
+    check_same_shape("idx", idx, "dout", dout)
+    x_shape = _check_x_shape(x_shape)
     stride = kernel if stride is None else stride
     (kh, kw), (sh, sw) = _pair(kernel), _pair(stride)
     dx = torch.zeros(x_shape, dtype=dout.dtype, device=dout.device)
@@ -98,6 +116,8 @@ def avg_pool2d_backward(dout: torch.Tensor, x_shape, kernel, stride=None) -> tor
     tensor([[[[1., 1.],
               [1., 1.]]]])
     """
+    _check_4d(dout, "dout")
+    x_shape = _check_x_shape(x_shape)
     stride = kernel if stride is None else stride
     (kh, kw), (sh, sw) = _pair(kernel), _pair(stride)
     dx = torch.zeros(x_shape, dtype=dout.dtype, device=dout.device)
@@ -135,6 +155,8 @@ def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stri
     _check_4d(w, "w")
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"input has {x.shape[1]} channels but the kernel expects {w.shape[1]}")
+    if b is not None and tuple(check_tensor("b", b).shape) != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), one bias per output channel; got {tuple(b.shape)}")
     ph, pw = _pair(padding)
     win = _windows(_pad(x, ph, pw), w.shape[2:], stride)         # (N, C_in, oh, ow, kh, kw)
     out = torch.einsum("nchwij,ocij->nohw", win, w)
@@ -154,8 +176,15 @@ def conv2d_backward_weight(dout: torch.Tensor, x: torch.Tensor, kernel_size, str
     tensor([[5., 6.],
             [6., 5.]])
     """
+    _check_4d(dout, "dout")
+    _check_4d(x)
+    if dout.shape[0] != x.shape[0]:
+        raise ValueError(f"dout and x must hold the same number of examples; got {dout.shape[0]} and {x.shape[0]}")
     ph, pw = _pair(padding)
     win = _windows(_pad(x, ph, pw), _pair(kernel_size), stride)      # the same windows as the forward pass
+    if win.shape[2:4] != dout.shape[2:]:
+        raise ValueError(f"dout must be the forward output's shape (N, C_out, {win.shape[2]}, {win.shape[3]}); "
+                         f"got {tuple(dout.shape)}")
     return torch.einsum("nohw,nchwij->ocij", dout, win)
 
 
@@ -170,7 +199,10 @@ def dilate(dout: torch.Tensor, stride) -> torch.Tensor:
             [0., 0., 0.],
             [1., 0., 1.]])
     """
-    sh, sw = _pair(stride)
+    _check_4d(dout, "dout")
+    sh, sw = _pair(stride, "stride")
+    if min(sh, sw) < 1:
+        raise ValueError(f"stride must be >= 1; got {stride}")
     if sh == 1 and sw == 1:
         return dout
     n, c, h, w = dout.shape
@@ -192,9 +224,13 @@ def conv2d_backward_input(dout: torch.Tensor, w: torch.Tensor, x_shape, stride=1
             [2., 4., 2.],
             [1., 2., 1.]])
     """
+    _check_4d(dout, "dout")
+    _check_4d(w, "w")
+    if dout.shape[1] != w.shape[0]:
+        raise ValueError(f"dout has {dout.shape[1]} channels but w has {w.shape[0]} output channels")
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     kh, kw = w.shape[2:]
-    n, c, h, wd = x_shape
+    n, c, h, wd = _check_x_shape(x_shape)
     full = _pad(dilate(dout, (sh, sw)), kh - 1, kw - 1)
     w_flip = w.flip(2, 3).transpose(0, 1)                       # (C_in, C_out, kh, kw), rotated 180 degrees
     dxp = conv2d(full, w_flip)                                  # covers the padded input's top-left part

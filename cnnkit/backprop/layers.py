@@ -12,6 +12,8 @@ from typing import Callable
 
 import torch
 
+from .._checks_args import check_number, check_same_shape, check_tensor
+
 
 # ---------------------------------------------------------------- fully connected, batch norm, dropout
 
@@ -21,6 +23,12 @@ def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> t
     >>> linear(torch.ones(1, 2), torch.tensor([[1., 2.]]), torch.tensor([0.5]))
     tensor([[3.5000]])
     """
+    check_tensor("x", x, dims=2)
+    check_tensor("w", w, dims=2)
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} features but w (out, in) expects {w.shape[1]}")
+    if b is not None and tuple(check_tensor("b", b).shape) != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},); got {tuple(b.shape)}")
     out = x @ w.T
     return out if b is None else out + b
 
@@ -31,10 +39,15 @@ def linear_backward(dout: torch.Tensor, x: torch.Tensor, w: torch.Tensor):
     >>> [tuple(g.shape) for g in linear_backward(torch.ones(4, 3), torch.ones(4, 2), torch.ones(3, 2))]
     [(4, 2), (3, 2), (3,)]
     """
+    check_tensor("x", x, dims=2)
+    check_tensor("w", w, dims=2)
+    if tuple(check_tensor("dout", dout).shape) != (x.shape[0], w.shape[0]):
+        raise ValueError(f"dout must be the forward output's shape ({x.shape[0]}, {w.shape[0]}); got {tuple(dout.shape)}")
     return dout @ w, dout.T @ x, dout.sum(0)
 
 
 def _bn_axes(x: torch.Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    check_tensor("x", x)
     if x.dim() == 2:
         return (0,), (1, -1)
     if x.dim() == 4:
@@ -54,6 +67,9 @@ def batch_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: fl
             [ 1.]])
     """
     axes, shape = _bn_axes(x)
+    for name, t in (("gamma", gamma), ("beta", beta)):
+        if tuple(check_tensor(name, t).shape) != (x.shape[1],):
+            raise ValueError(f"{name} must have shape ({x.shape[1]},), one value per feature/channel; got {tuple(t.shape)}")
     mu = x.mean(axes, keepdim=True)
     var = ((x - mu) ** 2).mean(axes, keepdim=True)
     inv_std = 1 / torch.sqrt(var + eps)
@@ -73,8 +89,11 @@ def batch_norm_backward(dout: torch.Tensor, cache, gamma: torch.Tensor):
     >>> dx.abs().max().item() < 1e-6, dbeta           # shifting every output equally: no dx at all
     (True, tensor([2.]))
     """
+    if not isinstance(cache, (tuple, list)) or len(cache) != 2:
+        raise TypeError("cache must be the (x_hat, inv_std) pair that batch_norm returned")
     x_hat, inv_std = cache
     axes, shape = _bn_axes(x_hat)
+    check_same_shape("dout", dout, "x_hat", x_hat)
     dbeta = dout.sum(axes)
     dgamma = (dout * x_hat).sum(axes)
     g = dout * gamma.view(shape)
@@ -88,8 +107,8 @@ def dropout_mask(shape, p: float, generator: torch.Generator | None = None, dtyp
     >>> dropout_mask((1000,), 0.5, torch.Generator().manual_seed(0)).mean().round(decimals=1)
     tensor(0.5000)
     """
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout rate p must be in [0, 1); got {p}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"dropout rate p must be in [0, 1); got {p!r}")
     return (torch.rand(shape, generator=generator) >= p).to(dtype)
 
 
@@ -99,6 +118,8 @@ def dropout(x: torch.Tensor, mask: torch.Tensor, p: float) -> torch.Tensor:
     >>> dropout(torch.ones(4), torch.tensor([1., 0., 1., 0.]), 0.5)
     tensor([2., 0., 2., 0.])
     """
+    check_same_shape("mask", mask, "x", x)
+    check_number("p", p, low=0, high=0.999999)
     return x * mask / (1 - p)
 
 
@@ -108,6 +129,8 @@ def dropout_backward(dout: torch.Tensor, mask: torch.Tensor, p: float) -> torch.
     >>> dropout_backward(torch.ones(4), torch.tensor([1., 0., 1., 0.]), 0.5)
     tensor([2., 0., 2., 0.])
     """
+    check_same_shape("mask", mask, "dout", dout)
+    check_number("p", p, low=0, high=0.999999)
     return dout * mask / (1 - p)
 
 
@@ -123,6 +146,9 @@ def numerical_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
     >>> g.round(decimals=6)                       # d/dx of x^2 is 2x
     tensor([ 2., -4.], dtype=torch.float64)
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of x that returns a scalar; got {type(f).__name__}")
+    check_tensor("x", x, floating=True)
     x = x.detach().clone().contiguous()
     grad = torch.zeros_like(x)
     flat, gflat = x.view(-1), grad.view(-1)
@@ -143,6 +169,7 @@ def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
     >>> rel_error(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0]))
     0.0
     """
+    check_same_shape("a", a, "b", b)
     a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
     scale = (a.abs() + b.abs()).max().item()
     return 0.0 if scale == 0 else ((a - b).abs().max().item() / scale)

@@ -6,20 +6,29 @@ experiments, and the gradient norms a :class:`~cnnkit.diagnostics.GradNorms` rec
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 
+from .._checks_args import check_int, check_metrics, check_names
 from ..diagnostics import GradNorms
 from ..train import History
 
 
 def _histories(h) -> dict[str, History]:
+    want = "histories must be a History, a list of them or a dict {label: History}"
     if isinstance(h, History):
         return {h.name or "run": h}
     if isinstance(h, Mapping):
-        return dict(h)
-    return {x.name or f"run {i + 1}": x for i, x in enumerate(h)}
+        runs = dict(h)
+    elif isinstance(h, Iterable) and not isinstance(h, (str, bytes)):
+        runs = {getattr(x, "name", "") or f"run {i + 1}": x for i, x in enumerate(h)}
+    else:
+        raise TypeError(f"{want}; got {type(h).__name__}")
+    bad = [type(x).__name__ for x in runs.values() if not isinstance(x, History)]
+    if bad:
+        raise TypeError(f"{want}; got a {bad[0]} among them")
+    return runs
 
 
 def plot_history(histories, metrics: Sequence[str] = ("loss", "acc"), *, title: str | None = None,
@@ -37,6 +46,7 @@ def plot_history(histories, metrics: Sequence[str] = ("loss", "acc"), *, title: 
     runs = _histories(histories)
     if not runs:
         raise ValueError("plot_history needs at least one History")
+    metrics = check_metrics(runs, metrics)
     many = len(runs) > 3                                  # then the legend goes beside the panels
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics) + 2.6 * many, 3.6), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -74,7 +84,10 @@ def plot_curves_grid(histories, metric: str = "acc", *, ncols: int = 5, title: s
     runs = _histories(histories)
     if not runs:
         raise ValueError("plot_curves_grid needs at least one History")
-    ncols = max(1, min(ncols, len(runs)))
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be one metric name such as 'acc'; got {metric!r}")
+    check_metrics(runs, (metric,))
+    ncols = min(check_int("ncols", ncols, minimum=1), len(runs))
     nrows = math.ceil(len(runs) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.4),
                              sharex=True, sharey=True, squeeze=False)
@@ -111,8 +124,10 @@ def plot_ladder(names: Sequence[str], series: Mapping[str, Sequence], *, ylabel:
 
     >>> plot_ladder(["baseline", "+ BN"], {"lecture": [0.78, 0.84], "ours": [0.40, 0.45]});   # doctest: +SKIP
     """
-    names = list(names)
-    if not names or not series:
+    names = list(check_names("names", names))
+    if not isinstance(series, Mapping):
+        raise TypeError(f"series must be a dict {{label: one value per rung}}; got {type(series).__name__}")
+    if not series:
         raise ValueError("plot_ladder needs rung names and at least one series")
     fig, ax = plt.subplots(figsize=(max(5.0, width * len(names) + 2.5) + 2.5, 3.8))
     x = list(range(len(names)))
@@ -144,6 +159,8 @@ def plot_grad_norms(recorders: Mapping[str, GradNorms], *, first: int | None = N
 
     >>> plot_grad_norms({"sigmoid": rec_sigmoid, "ReLU": rec_relu});   # doctest: +SKIP
     """
+    if not isinstance(recorders, Mapping) or not all(isinstance(r, GradNorms) for r in recorders.values()):
+        raise TypeError(f"recorders must be a dict {{label: GradNorms}}; got {type(recorders).__name__}")
     if not recorders:
         raise ValueError("plot_grad_norms needs at least one GradNorms recorder")
     fig, ax = plt.subplots(figsize=(7, 3.6))

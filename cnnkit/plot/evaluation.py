@@ -14,6 +14,8 @@ import torch
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
+from .._checks_args import check_int, check_labels, check_names, check_nonempty
+
 
 def plot_confusion(y_true, y_pred, classes: Sequence[str], *, normalize: str | None = None, ax=None,
                    title: str | None = None, cmap: str = "Blues"):
@@ -30,10 +32,14 @@ def plot_confusion(y_true, y_pred, classes: Sequence[str], *, normalize: str | N
 
     if normalize not in (None, "true", "pred"):
         raise ValueError(f"normalize must be None, 'true' or 'pred'; got {normalize!r}")
+    classes = check_names("classes", classes)
     y_true = torch.as_tensor(y_true).cpu().numpy()
     y_pred = torch.as_tensor(y_pred).cpu().numpy()
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}")
+    check_nonempty("y_true", y_true.size)
+    check_labels("y_true", y_true, y_true.size, classes)
+    check_labels("y_pred", y_pred, y_pred.size, classes)
     cm = confusion_matrix(y_true, y_pred, labels=list(range(len(classes))), normalize=normalize)
     n = len(classes)
     if ax is None:
@@ -64,7 +70,10 @@ def plot_roc(y_true, scores, classes: Sequence[str], *, ax=None, title: str | No
     """
     from sklearn.metrics import auc, roc_curve
 
+    classes = check_names("classes", classes)
     y_true = torch.as_tensor(y_true).cpu().numpy()
+    check_nonempty("y_true", y_true.size)
+    check_labels("y_true", y_true, y_true.size, classes)
     s = torch.as_tensor(scores).detach().float().cpu().numpy()
     if s.ndim != 2 or s.shape != (len(y_true), len(classes)):
         raise ValueError(f"scores must be (N={len(y_true)}, num_classes={len(classes)}); got {s.shape}")
@@ -98,6 +107,7 @@ def most_confident_mistakes(probs, y_true, k: int = 16) -> torch.Tensor:
     >>> idx = most_confident_mistakes(probs, y)                                # doctest: +SKIP
     >>> show_images(test.x[idx], y[idx], test.classes, preds=probs.argmax(1)[idx]);   # doctest: +SKIP
     """
+    k = check_int("k", k, minimum=1)
     p = torch.as_tensor(probs).detach().float().cpu()
     y = torch.as_tensor(y_true).cpu()
     if p.dim() != 2 or p.shape[0] != y.shape[0]:
@@ -122,7 +132,12 @@ def show_score_maps(image, scores, classes: Sequence[str], *, stride: int = 4, w
     >>> probs = fcn[:-1](canvas[None, None])[0].softmax(0)               # doctest: +SKIP
     >>> show_score_maps(canvas, probs, class_names("fashion_mnist"));   # doctest: +SKIP
     """
+    classes = check_names("classes", classes)
+    stride, window = check_int("stride", stride, minimum=1), check_int("window", window, minimum=1)
+    ncols = check_int("ncols", ncols, minimum=1)
     img = torch.as_tensor(image).detach().float().cpu()
+    if img.dim() not in (2, 3):
+        raise ValueError(f"image must be one image (C, H, W) or (H, W); got shape {tuple(img.shape)}")
     if img.dim() == 3:
         img = img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)
     s = torch.as_tensor(scores).detach().float().cpu()
@@ -137,6 +152,8 @@ def show_score_maps(image, scores, classes: Sequence[str], *, stride: int = 4, w
     conf, best = s.max(0)
     if show is None:
         show = sorted(set(best.flatten().tolist()))
+    elif any(not 0 <= int(c) < len(classes) for c in show):
+        raise ValueError(f"show must be class indices 0..{len(classes) - 1}; got {list(show)}")
     colours = plt.get_cmap("tab10").colors
     rgba = np.zeros((h, w, 4))
     for c in range(len(classes)):

@@ -10,6 +10,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import torch
 
+from .._checks_args import check_image_batch, check_int, check_labels, check_names, check_nonempty
 from ..data import ImageData
 
 
@@ -26,11 +27,20 @@ def show_images(images, labels=None, classes: Sequence[str] | None = None, *, n:
         labels = images.y if labels is None else labels
         classes = images.classes if classes is None else classes
         images = images.x
+    n, ncols = check_int("n", n, minimum=1), check_int("ncols", ncols, minimum=1)
     x = torch.as_tensor(images)[:n].detach().cpu()
     if x.dim() == 3:
         x = x.unsqueeze(1)
-    if x.dim() != 4:
-        raise ValueError(f"show_images expects (N, C, H, W) or (N, H, W) images; got shape {tuple(x.shape)}")
+    check_image_batch("images", x, (4,), "(N, C, H, W) or (N, H, W) images")
+    if x.shape[1] not in (1, 3):
+        raise ValueError(f"images must have 1 (grey) or 3 (colour) channels; got shape {tuple(x.shape)}")
+    if classes is not None:
+        classes = check_names("classes", classes)
+    for arg, lab in (("labels", labels), ("preds", preds)):
+        if lab is not None:
+            check_labels(arg, lab, x.shape[0], classes)
+    if preds is not None and labels is None:
+        raise ValueError("preds needs labels too (the true classes to compare with)")
     x = x.float() / 255 if x.dtype == torch.uint8 else x.float().clamp(0, 1)
     count = x.shape[0]
     ncols = min(ncols, count)
@@ -69,11 +79,12 @@ def show_kernels(weight: torch.Tensor, *, ncols: int = 8, title: str | None = No
 
     >>> show_kernels(model[0].weight);      # doctest: +SKIP
     """
+    ncols = check_int("ncols", ncols, minimum=1)
     w = torch.as_tensor(weight).detach().float().cpu()
     if w.dim() == 2:
         w = w[None, None]
-    if w.dim() != 4:
-        raise ValueError(f"show_kernels expects (out, in, k, k) weights; got shape {tuple(w.shape)}")
+    check_image_batch("weight", w, (4,), "(out, in, k, k) kernels (or one 2-D kernel)")
+    check_nonempty("weight", w.shape[1])
     count = w.shape[0]
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
@@ -102,14 +113,17 @@ def show_feature_maps(maps: torch.Tensor, *, n: int = 16, ncols: int = 8, title:
 
     >>> show_feature_maps(model[0](x[:1]));    # doctest: +SKIP
     """
+    n, ncols = check_int("n", n, minimum=1), check_int("ncols", ncols, minimum=1)
     m = torch.as_tensor(maps).detach().float().cpu()
     if m.dim() == 4:
+        check_nonempty("maps", m.shape[0])
         m = m[0]
     if m.dim() == 2:
         m = m[None]
-    if m.dim() != 3:
-        raise ValueError(f"show_feature_maps expects (C, H, W) maps; got shape {tuple(m.shape)}")
+    check_image_batch("maps", m, (3,), "one feature map (C, H, W) or (1, C, H, W)")
     m = m[:n]
+    if titles is not None and len(check_names("titles", titles)) < m.shape[0]:
+        raise ValueError(f"titles has {len(titles)} names for {m.shape[0]} maps")
     count = m.shape[0]
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
