@@ -14,7 +14,7 @@ distillation), ``diagnostics`` (what happens inside a network while it trains), 
 shapes, layer costs), ``models`` (the architectures, by family), ``scratch`` and
 ``backprop`` (the operations the chapters write by hand), ``draw`` (diagrams and animations
 of the operations and models), ``checks`` and ``exercises``
-(exercise checks and student/instructor builds), ``book`` and ``gpurun`` (chapter tooling,
+(exercise checks and student/instructor builds), ``book``, ``gpurun`` and ``gpureport`` (chapter tooling,
 the whole book in one run). ``CONTRIBUTING.md`` has the full map.
 """
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnkit import gpurun
+from cnnkit import gpureport, gpurun
 from conftest import has_real_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,16 +50,16 @@ def test_claims_and_errors_are_read_from_the_outputs():
         code("assert x > 1\n# two\n# three\n# four", error("AssertionError", "claim does not hold in the full profile: d")),
         code("assert y", error("AssertionError", "")),
     ])
-    found = gpurun.claims(nb)
+    found = gpureport.claims(nb)
     assert [(c["cell"], c["verdict"], c["statement"]) for c in found] == [
         (0, "checked", "a beats b"), (0, "not reproduced", "deeper is better"), (0, "checked", "c"),
         (1, "failed", "d"), (2, "failed", "assertion failed")]
-    row = gpurun.summarize(nb, {"chapter": "x", "status": "error", "cell": 1, "seconds": 2.0, "peak_gpu_bytes": 3 * 2**20})
+    row = gpureport.summarize(nb, {"chapter": "x", "status": "error", "cell": 1, "seconds": 2.0, "peak_gpu_bytes": 3 * 2**20})
     assert row["counts"] == {"checked": 2, "not reproduced": 1, "failed": 2}
     assert row["error"] == {"cell": 1, "source": "assert x > 1\n# two\n# three ...",
                             "error": "AssertionError: claim does not hold in the full profile: d"}
     assert row["peak_gpu_mib"] == 3.0
-    md = gpurun.report_markdown({"profile": "full", "jobs": 2, "started": "now", "chapters": [row], "archive": []})
+    md = gpureport.report_markdown({"profile": "full", "jobs": 2, "started": "now", "chapters": [row], "archive": []})
     assert "| x | error | 2.0 | 3 | 2 / 1 / 2 | AssertionError" in md and "**not reproduced**: deeper is better" in md
 
 
@@ -89,10 +89,10 @@ def test_a_failing_cell_and_a_timeout_are_reported(tmp_path):
     assert slow_run["status"] == "timeout" and slow_run["cell"] == 1 and slow_run["seconds"] < 60
     fail_nb = nbformat.read(tmp_path / "out" / "fail.ipynb", as_version=4)
     assert len(fail_nb.cells) == 3 and fail_nb.cells[2].outputs == []  # no probe cell, no stale outputs
-    row = gpurun.summarize(fail_nb, fail_run)
+    row = gpureport.summarize(fail_nb, fail_run)
     assert row["error"]["source"] == "1 / 0" and row["error"]["error"].startswith("ZeroDivisionError")
     slow_nb = nbformat.read(tmp_path / "out" / "slow.ipynb", as_version=4)
-    row = gpurun.summarize(slow_nb, slow_run)
+    row = gpureport.summarize(slow_nb, slow_run)
     assert row["status"] == "timeout" and row["error"]["cell"] == 1 and "6 s limit" in row["error"]["error"]
     assert row["claims"] == [{"cell": 0, "verdict": "checked", "statement": "started"}]
 
@@ -105,9 +105,9 @@ def test_pack_drops_images_when_the_archive_would_be_too_big(tmp_path):
         nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "notebooks" / f"{name}.ipynb")
     (tmp_path / "report.md").write_text("# report\n")
     archive = tmp_path / "run.tar.gz"
-    assert gpurun.pack(tmp_path, archive, 10_000_000) == []
+    assert gpureport.pack(tmp_path, archive, 10_000_000) == []
     assert archive.stat().st_size > 400_000
-    notes = gpurun.pack(tmp_path, archive, 400_000)
+    notes = gpureport.pack(tmp_path, archive, 400_000)
     assert len(notes) == 1 and archive.stat().st_size <= 400_000
     with tarfile.open(archive) as tar:
         assert sorted(tar.getnames()) == ["gpu-run/notebooks/a.ipynb", "gpu-run/notebooks/b.ipynb", "gpu-run/report.md"]
@@ -202,7 +202,7 @@ def test_the_probe_reads_peak_gpu_memory(monkeypatch, capsys):
     assert line.startswith(gpurun.PROBE_MARK)
     assert json.loads(line[len(gpurun.PROBE_MARK):]) == {"peak_gpu_bytes": 5 * 2**30, "device": "NVIDIA H200",
                                                          "torch": torch.__version__}
-    row = gpurun.summarize(nbformat.v4.new_notebook(), {"chapter": "x", "status": "ok", "peak_gpu_bytes": 5 * 2**30})
+    row = gpureport.summarize(nbformat.v4.new_notebook(), {"chapter": "x", "status": "ok", "peak_gpu_bytes": 5 * 2**30})
     assert row["peak_gpu_mib"] == 5120.0
 
 
