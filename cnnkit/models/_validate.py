@@ -80,3 +80,12 @@ def too_small(builder: str, image_size: int, why: str, fits: Callable[[int], boo
     smallest = next((s for s in range(1, 4097) if fits(s)), None)
     need = f"; it needs images of at least {smallest}x{smallest}" if smallest else ""
     return ValueError(f"image_size={image_size} is too small for {builder}: {why}{need}")
+
+
+def halved(builder: str, image_size: int, times: int, what: str) -> int:
+    """The side of an ``image_size`` image after ``times`` 2x2 halvings, or the ValueError of
+    :func:`too_small` when nothing is left (``what`` names the halving layers, e.g. "VGG blocks")."""
+    side = image_size >> times
+    if side < 1:
+        raise too_small(builder, image_size, f"{times} {what} halve it {times} times", lambda n: n >> times >= 1)
+    return side

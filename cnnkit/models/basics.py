@@ -15,7 +15,7 @@ from torch import nn
 
 from ..scratch import conv_output_size
 from ..summary import probe
-from ._validate import (choice, int_sequence, module_class, non_negative_int, positive_int, positive_number,
+from ._validate import (choice, halved, int_sequence, module_class, non_negative_int, positive_int, positive_number,
                         too_small)
 
 INIT_SCHEMES = ("kaiming", "xavier", "default")
@@ -232,10 +232,7 @@ def lenet_style(channels: Sequence[int] = (32, 64), *, hidden: int = 128, head: 
     for name, value in (("hidden", hidden), ("in_channels", in_channels), ("image_size", image_size),
                         ("num_classes", num_classes)):
         positive_int(name, value)
-    s = image_size >> len(channels)
-    if s < 1:
-        raise too_small("lenet_style", image_size, f"{len(channels)} 2x2 poolings halve it {len(channels)} times",
-                        lambda n: n >> len(channels) >= 1)
+    s = halved("lenet_style", image_size, len(channels), "2x2 poolings")
     layers: list[nn.Module] = []
     c = in_channels
     for out in channels:

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from torch import nn
 
-from ._validate import choice, int_sequence, module_class, positive_int, probability, too_small
+from ._validate import choice, halved, int_sequence, module_class, positive_int, probability
 from .basics import INIT_SCHEMES, init_weights
 
 
@@ -103,10 +103,7 @@ def vgg(arch: Sequence[tuple[int, int]] = VGG16_ARCH, hidden: Sequence[int] = (4
     probability("dropout", dropout)
     module_class("activation", activation)
     choice("init scheme", init, INIT_SCHEMES)
-    s = image_size >> len(arch)
-    if s < 1:
-        raise too_small("vgg", image_size, f"{len(arch)} VGG blocks halve it {len(arch)} times",
-                        lambda n: n >> len(arch) >= 1)
+    s = halved("vgg", image_size, len(arch), "VGG blocks")
     blocks: list[nn.Module] = []
     c = in_channels
     for num_convs, out in arch:

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from torch import nn
 
-from ._validate import choice, int_sequence, positive_int, positive_number, probability, too_small
+from ._validate import choice, halved, int_sequence, positive_int, positive_number, probability
 from .basics import INIT_SCHEMES, init_weights
 
 _ACTIVATIONS = {
@@ -233,10 +233,7 @@ def regularised_vgg(widths: Sequence[int] = (32, 64, 128), num_convs: int = 2, *
                         ("num_classes", num_classes)):
         positive_int(name, value)
     choice("init scheme", init, INIT_SCHEMES)
-    side = image_size >> len(widths)
-    if side < 1:
-        raise too_small("regularised_vgg", image_size, f"{len(widths)} blocks halve it {len(widths)} times",
-                        lambda n: n >> len(widths) >= 1)
+    side = halved("regularised_vgg", image_size, len(widths), "blocks")
     channels = [max(1, round(w * width)) for w in widths]
     blocks: list[nn.Module] = []
     c = in_channels
