@@ -10,7 +10,8 @@ root), ``data`` (datasets as tensors, loaders, augmentation), ``train`` (fit/eva
 ``history`` and ``train_errors`` beside it), ``recipes`` (label smoothing, mixup,
 distillation), ``diagnostics`` (what happens inside a network while it trains), ``explain``
 (what a trained network looks at: hooks, saliency, Grad-CAM, occlusion; chapter 11),
-``plot`` (training curves, images, evaluation plots), ``summary`` (tables, parameter counts,
+``claims`` and ``results`` (lesson claims judged against measured
+noise, the results table, prose written by code), ``plot`` (training curves, images, evaluation plots), ``summary`` (tables, parameter counts,
 shapes, layer costs), ``models`` (the architectures, by family), ``scratch`` and
 ``backprop`` (the operations the chapters write by hand), ``draw`` (diagrams and animations
 of the operations and models), ``checks`` and ``exercises``
@@ -23,6 +24,8 @@ from .env import Profile, RunCard, get_device, precision, profile, seed_everythi
 from .data import (Augment, DatasetNotAvailable, ImageData, Loader, channel_stats, class_names, data_root,
                    load, loaders, to_images)
 from .train import History, evaluate, fit, load_checkpoint, predict, save_checkpoint
+from .claims import spread
+from .results import Results, say
 from .plot import plot_history, show_feature_maps, show_images, show_kernels
 from .summary import check_input, count_params, output_shape, summary
 from . import backprop, checks, diagnostics, draw, explain, models, recipes, scratch
@@ -32,6 +35,7 @@ __all__ = [
     "Augment", "DatasetNotAvailable", "ImageData", "Loader", "channel_stats", "class_names", "data_root",
     "load", "loaders", "to_images",
     "History", "evaluate", "fit", "load_checkpoint", "predict", "save_checkpoint",
+    "spread", "Results", "say",
     "plot_history", "show_feature_maps", "show_images", "show_kernels",
     "check_input", "count_params", "output_shape", "summary",
     "backprop", "checks", "diagnostics", "draw", "explain", "models", "recipes", "scratch",

@@ -4,9 +4,9 @@ Every training call in a chapter takes its budget from the active profile, so
 one notebook serves a GPU reader, a CPU reader and CI:
 
 * ``full``  - the budget the chapter's text describes. Default when CUDA is available.
-* ``medium`` - the largest budget that fits a 2-core CPU in about half an hour per
-  chapter: used for the stored outputs of the CIFAR-10 ladders (chapters 07 and 08)
-  when no GPU was available. A chapter that sets no medium budget uses its quick one.
+* ``medium`` - the CPU budget of the stored outputs: every experiment trained until its
+  validation curve is flat, at most 20 minutes a chapter on 2 CPU cores (the two ladders,
+  chapters 07 and 08: at most 45). A chapter that sets no medium budget uses its quick one.
 * ``quick`` - a small subset and few epochs, about a minute or two on 2 CPU cores.
   Default otherwise; CI uses it.
 
@@ -261,16 +261,18 @@ class Profile:
             return ("quick: small class-balanced subsets and few epochs, so the notebook runs in "
                     "a couple of minutes on a CPU; accuracies are far below the lecture's")
         if self.is_medium:
-            return ("medium: larger subsets, narrower networks and more epochs than quick, sized to "
-                    "run in about half an hour on 2 CPU cores; below the lecture's budget")
+            return ("medium: the CPU budget of the stored outputs: larger subsets and more epochs than "
+                    "quick, each experiment trained until its curves are flat, at most 20 minutes a "
+                    "chapter on 2 CPU cores (45 for chapters 07 and 08); below the lecture's budget")
         return "full: the budget the text describes (full datasets, the lecture's epochs)"
 
-    def claim(self, statement: str, holds: bool, *, full_only: bool = False) -> bool:
-        """Check a lesson's claim on numbers just computed, and say so.
+    def claim(self, statement: str, holds, *, at: str = "quick", full_only: bool = False,
+              why: str | None = None) -> bool:
+        """Check a lesson's claim on numbers just computed, and say so (see :mod:`cnnkit.claims`).
 
-        A claim that fails raises ``AssertionError``, except a ``full_only`` claim in a smaller
-        profile: it needs the lecture's budget, so the result is reported, not enforced.
-        Returns ``holds``.
+        Enforced (``AssertionError`` when false) in profile ``at`` and larger ones; below it the
+        result is reported with ``why`` it needs the bigger budget. ``full_only=True`` means
+        ``at="full"``. Returns ``holds``.
 
         >>> Profile("quick").claim("2 + 2 = 4", 2 + 2 == 4)
         claim checked: 2 + 2 = 4
@@ -279,19 +281,20 @@ class Profile:
         claim not reproduced at the quick budget (enforced only in the full profile): ReLU reaches 99% training accuracy
         False
         """
-        if not isinstance(statement, str) or not statement.strip():
-            raise TypeError(f"statement must be a sentence (a non-empty str); got {statement!r}")
-        if isinstance(holds, torch.Tensor) and holds.numel() != 1:
-            raise ValueError(f"holds must be one truth value; got a tensor of shape {tuple(holds.shape)} (use .all() or .any())")
-        holds = bool(holds)
-        if holds:
-            where = "" if self.is_full or not full_only else f" (at the {self.name} budget too)"
-            print(f"claim checked{where}: {statement}")
-        elif full_only and not self.is_full:
-            print(f"claim not reproduced at the {self.name} budget (enforced only in the full profile): {statement}")
-        else:
-            raise AssertionError(f"claim does not hold in the {self.name} profile: {statement}")
-        return holds
+        from .claims import check_claim
+        if full_only:
+            at = "full"
+        return check_claim(self.name, statement, holds, at=at, why=why)
+
+    def beats(self, statement: str, ours, other, *, noise, at: str = "quick", why: str | None = None) -> bool:
+        """Claim ``ours > other`` by more than the measured ``noise`` (see :func:`cnnkit.claims.check_beats`).
+
+        >>> Profile("medium").beats("BN helps", 0.62, 0.55, noise=0.02, at="medium")
+        claim checked: BN helps (62.0% vs 55.0%: +7.0 points; noise ±2.0)
+        True
+        """
+        from .claims import check_beats
+        return check_beats(self.name, statement, ours, other, noise=noise, at=at, why=why)
 
 
 def profile(name: str | None = None) -> Profile:

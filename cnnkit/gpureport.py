@@ -19,6 +19,7 @@ from pathlib import Path
 
 CLAIM_OK = re.compile(r"^claim checked(?: \(at the \w+ budget too\))?: (.*)$")
 CLAIM_NOT = re.compile(r"^claim not reproduced at the \w+ budget[^:]*: (.*)$")
+CLAIM_NOISE = re.compile(r"^claim within noise at the \w+ budget \(not checked\): (.*)$")
 CLAIM_FAIL = re.compile(r"^claim does not hold in the \w+ profile: (.*)$")
 
 
@@ -44,7 +45,8 @@ def claims(nb) -> list[dict]:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if out.output_type == "stream" and out.get("name") == "stdout":
                 for line in _text(out).splitlines():
-                    for verdict, pattern in (("checked", CLAIM_OK), ("not reproduced", CLAIM_NOT)):
+                    for verdict, pattern in (("checked", CLAIM_OK), ("not reproduced", CLAIM_NOT),
+                                             ("within noise", CLAIM_NOISE)):
                         m = pattern.match(line.strip())
                         if m:
                             found.append({"cell": i, "verdict": verdict, "statement": m.group(1)})
@@ -74,7 +76,7 @@ def summarize(nb, run: dict) -> dict:
     row = {"chapter": run.get("chapter", ""), "status": status, "seconds": run.get("seconds"),
            "peak_gpu_mib": None if run.get("peak_gpu_bytes") is None else round(run["peak_gpu_bytes"] / 2**20, 1),
            "device": run.get("device"), "claims": found,
-           "counts": {v: sum(c["verdict"] == v for c in found) for v in ("checked", "not reproduced", "failed")}}
+           "counts": {v: sum(c["verdict"] == v for c in found) for v in ("checked", "not reproduced", "within noise", "failed")}}
     if status in ("error", "timeout"):
         row["error"] = first_error(nb, run.get("cell")) or {"cell": run.get("cell"), "source": "",
                                                             "error": run.get("message", "")}
@@ -90,7 +92,7 @@ def report_markdown(report: dict) -> str:
              f"device: {report.get('device') or 'unknown'} · torch {report.get('torch') or '?'} · "
              f"{report['jobs']} notebook(s) at a time · wall {report.get('wall_seconds', 0):.0f} s · "
              f"started {report['started']}", "",
-             "| chapter | status | seconds | peak GPU MiB | claims checked / not reproduced / failed | note |",
+             "| chapter | status | seconds | peak GPU MiB | claims checked / not reproduced / within noise / failed | note |",
              "|---|---|---:|---:|---|---|"]
     for row in report["chapters"]:
         c = row.get("counts", {})
@@ -98,7 +100,7 @@ def report_markdown(report: dict) -> str:
         sec = "" if row.get("seconds") is None else f"{row['seconds']:.1f}"
         mem = "" if row.get("peak_gpu_mib") is None else f"{row['peak_gpu_mib']:.0f}"
         lines.append(f"| {row['chapter']} | {row['status']} | {sec} | {mem} | "
-                     f"{c.get('checked', 0)} / {c.get('not reproduced', 0)} / {c.get('failed', 0)} | {note} |")
+                     f"{c.get('checked', 0)} / {c.get('not reproduced', 0)} / {c.get('within noise', 0)} / {c.get('failed', 0)} | {note} |")
     lines += ["", "## Claims", ""]
     for row in report["chapters"]:
         for c in row.get("claims", []):

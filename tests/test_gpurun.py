@@ -55,12 +55,12 @@ def test_claims_and_errors_are_read_from_the_outputs():
         (0, "checked", "a beats b"), (0, "not reproduced", "deeper is better"), (0, "checked", "c"),
         (1, "failed", "d"), (2, "failed", "assertion failed")]
     row = gpureport.summarize(nb, {"chapter": "x", "status": "error", "cell": 1, "seconds": 2.0, "peak_gpu_bytes": 3 * 2**20})
-    assert row["counts"] == {"checked": 2, "not reproduced": 1, "failed": 2}
+    assert row["counts"] == {"checked": 2, "not reproduced": 1, "within noise": 0, "failed": 2}
     assert row["error"] == {"cell": 1, "source": "assert x > 1\n# two\n# three ...",
                             "error": "AssertionError: claim does not hold in the full profile: d"}
     assert row["peak_gpu_mib"] == 3.0
     md = gpureport.report_markdown({"profile": "full", "jobs": 2, "started": "now", "chapters": [row], "archive": []})
-    assert "| x | error | 2.0 | 3 | 2 / 1 / 2 | AssertionError" in md and "**not reproduced**: deeper is better" in md
+    assert "| x | error | 2.0 | 3 | 2 / 1 / 0 / 2 | AssertionError" in md and "**not reproduced**: deeper is better" in md
 
 
 def test_select_chapters_by_number_or_name():
