@@ -107,3 +107,11 @@ def test_valid_figures_still_draw(hist):
 def test_histories_from_any_iterable(hist):
     assert len(cnnkit.plot_history(iter([hist, hist])).axes) == 2
     assert len(cnnkit.plot_history({"a": hist}.values(), metrics=["acc"]).axes) == 1
+
+
+def test_learning_curves_tick_whole_epochs(hist):
+    fig = cnnkit.plot_history(hist)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -60,6 +60,7 @@ def plot_history(histories, metrics: Sequence[str] = ("loss", "acc"), *, title: 
             if any(v is not None for v in te):
                 ax.plot(ep, te, ls="-", color=c, marker="o", ms=3, label=f"{label} ({test_label})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))   # epochs are whole numbers
         ax.set_ylabel({"acc": "accuracy", "loss": "loss"}.get(metric, metric))
         ax.grid(alpha=0.3)
     if many:
