@@ -32,3 +32,18 @@ def test_run_time_table_matches_every_chapters_stored_run():
         assert path.stem in table, f"{path.stem} missing from the run-time table: re-run instructors.ipynb"
         assert shown in table[path.stem], (f"{path.stem}: stored run took {shown}, the instructors' table says "
                                            f"{table[path.stem]!r}: re-run chapters/instructors.ipynb after the chapters")
+
+
+def test_claims_table_matches_every_chapters_stored_claims():
+    from cnnkit.gpureport import claims
+    page = nbformat.read(TOP / "chapters" / "instructors.ipynb", 4)
+    cell = next(c for c in page.cells if "stored_claims(" in c.source)
+    rows = {ln.split()[0]: ln.split()[1:] for ln in _stored_text(cell).splitlines() if re.match(r"\d\d_", ln)}
+    for path in sorted((TOP / "chapters").glob("[0-9][0-9]_*.ipynb")):
+        found = claims(nbformat.read(path, 4))
+        if not found:
+            continue
+        counts = [str(sum(c["verdict"] == v for c in found)) for v in ("checked", "within noise", "not reproduced", "failed")]
+        assert path.stem in rows, f"{path.stem} missing from the claims table: re-run chapters/instructors.ipynb"
+        assert rows[path.stem][-4:] == counts, (f"{path.stem}: stored claims {counts}, the instructors' table says "
+                                                f"{rows[path.stem]}: re-run chapters/instructors.ipynb after the chapters")
