@@ -191,7 +191,8 @@ class ResidualBlock(nn.Module):
 
 
 def resnet(blocks: Sequence[int] = (2, 2, 2, 2), widths: Sequence[int] = (64, 128, 256, 512), *,
-           in_channels: int = 3, num_classes: int = 10, shortcut: bool = True) -> nn.Sequential:
+           in_channels: int = 3, num_classes: int = 10, shortcut: bool = True,
+           zero_init_residual: bool = False) -> nn.Sequential:
     """A ResNet for small images (CIFAR-10, Fashion-MNIST): a 3x3 stem, then one stage per entry
     of ``blocks`` with ``widths[i]`` channels (every stage after the first halves the maps with
     stride 2 and a 1x1 shortcut), global average pooling and one linear layer.
@@ -201,8 +202,15 @@ def resnet(blocks: Sequence[int] = (2, 2, 2, 2), widths: Sequence[int] = (64, 12
     (n=3: ResNet-20, 0.27M). ``shortcut=False`` builds the *plain twin*: the same convolutions
     without the additions (and without the 1x1 shortcut convolutions).
 
+    ``zero_init_residual=True`` (as in torchvision's ``resnet``) sets the scale of every block's
+    last batch norm to zero, so each residual block starts as its shortcut and the untrained
+    network behaves like a shallow one; it needs the shortcuts (``shortcut=True``).
+
     >>> [type(m).__name__ for m in resnet((1, 1), (8, 16))][3:]
     ['ResidualBlock', 'ResidualBlock', 'AdaptiveAvgPool2d', 'Flatten', 'Linear']
+    >>> net = resnet((2, 2), (8, 16), zero_init_residual=True)
+    >>> [float(b.bn2.weight.abs().sum()) for b in net if isinstance(b, ResidualBlock)]
+    [0.0, 0.0, 0.0, 0.0]
     """
     blocks = int_sequence("blocks", blocks, example="(2, 2, 2, 2) (residual blocks per stage)")
     widths = int_sequence("widths", widths, example="(64, 128, 256, 512) (channels per stage)")
@@ -210,6 +218,11 @@ def resnet(blocks: Sequence[int] = (2, 2, 2, 2), widths: Sequence[int] = (64, 12
         raise ValueError(f"blocks and widths need one entry per stage; got {blocks} and {widths}")
     positive_int("in_channels", in_channels)
     positive_int("num_classes", num_classes)
+    if not isinstance(zero_init_residual, bool):
+        raise TypeError(f"zero_init_residual must be True or False; got {zero_init_residual!r}")
+    if zero_init_residual and not shortcut:
+        raise ValueError("zero_init_residual=True needs shortcut=True: without the shortcut a block whose "
+                         "last batch norm scale is zero outputs only its shift, and the signal is cut")
     layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
                                nn.BatchNorm2d(widths[0]), nn.ReLU()]
     c = widths[0]
@@ -219,7 +232,12 @@ def resnet(blocks: Sequence[int] = (2, 2, 2, 2), widths: Sequence[int] = (64, 12
             layers.append(ResidualBlock(c, w, stride=stride, shortcut=shortcut))
             c = w
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
-    return init_weights(nn.Sequential(*layers), "kaiming")
+    net = init_weights(nn.Sequential(*layers), "kaiming")
+    if zero_init_residual:
+        for block in net:
+            if isinstance(block, ResidualBlock):
+                nn.init.zeros_(block.bn2.weight)
+    return net
 
 
 class SEBlock(nn.Module):
