@@ -8,10 +8,11 @@ The chapters import what they need from here::
 Modules, by role: ``env`` (device, seeding, profiles, precision, run card, repository
 root), ``data`` (datasets as tensors, loaders, augmentation), ``train`` (fit/evaluate, with
 ``history`` and ``train_errors`` beside it), ``recipes`` (label smoothing, mixup,
-distillation), ``diagnostics`` (what happens inside a network while it trains), ``explain``
-(what a trained network looks at: hooks, saliency, Grad-CAM, occlusion; chapter 11),
-``claims`` and ``results`` (lesson claims judged against measured
-noise, the results table, prose written by code), ``plot`` (training curves, images, evaluation plots), ``summary`` (tables, parameter counts,
+distillation, L1/L2/elastic net, max-norm, DropConnect, early stopping), ``diagnostics``
+(what happens inside a network while it trains), ``explain`` (what a trained network looks
+at: hooks, saliency, Grad-CAM, occlusion; chapter 11), ``claims`` and ``results`` (lesson
+claims judged against measured noise, the results table, prose written by code), ``plot``
+(training curves, images, evaluation plots), ``summary`` (tables, parameter counts,
 shapes, layer costs), ``models`` (the architectures, by family), ``scratch`` and
 ``backprop`` (the operations the chapters write by hand), ``draw`` (diagrams and animations
 of the operations and models), ``checks`` and ``exercises``
