@@ -14,13 +14,19 @@ def _stored_text(cell) -> str:
     return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
 
 
+def _chapter_rows(cell) -> dict[str, list[str]]:
+    """The cells of each chapter's row in a stored table (pandas may print a wide table in blocks)."""
+    rows: dict[str, list[str]] = {}
+    for ln in _stored_text(cell).splitlines():
+        if re.match(r"\d\d_", ln):
+            rows[ln.split()[0]] = rows.get(ln.split()[0], []) + ln.split()[1:]
+    return rows
+
+
 def test_run_time_table_matches_every_chapters_stored_run():
     page = nbformat.read(TOP / "chapters" / "instructors.ipynb", 4)
     cell = next(c for c in page.cells if "def stored_run" in c.source)
-    table = {}
-    for ln in _stored_text(cell).splitlines():           # pandas may print a wide table in blocks
-        if re.match(r"\d\d_", ln):
-            table[ln.split()[0]] = table.get(ln.split()[0], "") + ln
+    table = {chapter: " ".join(cells) for chapter, cells in _chapter_rows(cell).items()}
     assert "GPU full" in _stored_text(cell) and "not measured yet" in _stored_text(cell)
     for path in sorted((TOP / "chapters").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, 4)
@@ -38,10 +44,7 @@ def test_claims_table_matches_every_chapters_stored_claims():
     from cnnkit.gpureport import claims
     page = nbformat.read(TOP / "chapters" / "instructors.ipynb", 4)
     cell = next(c for c in page.cells if "stored_claims(" in c.source)
-    rows = {}
-    for ln in _stored_text(cell).splitlines():           # pandas may print a wide table in blocks
-        if re.match(r"\d\d_", ln):
-            rows[ln.split()[0]] = rows.get(ln.split()[0], []) + ln.split()[1:]
+    rows = _chapter_rows(cell)
     for path in sorted((TOP / "chapters").glob("[0-9][0-9]_*.ipynb")):
         found = claims(nbformat.read(path, 4))
         if not found:
