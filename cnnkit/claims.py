@@ -126,33 +126,53 @@ class Spread:
     """Run-to-run spread of one experiment repeated with different seeds.
 
     ``noise`` is the band a difference between two single-seed runs stays within about 95% of
-    the time (two standard deviations of a difference: ``2 * sqrt(2) * std``).
+    the time (two standard deviations of a difference: ``2 * sqrt(2) * std``). Three seeds can
+    agree by chance (tiny test sets, nets stuck at chance), so when the accuracies were measured
+    on ``n`` images the standard deviation is taken as at least the binomial standard error of
+    one accuracy on ``n`` images, ``sqrt(p (1 - p) / n)``: a difference of a few images is never
+    "beyond the noise".
     """
 
     values: tuple
     mean: float
     std: float
+    n: int | None = None
+
+    @property
+    def floor(self) -> float:
+        """The binomial standard error of the mean accuracy on ``n`` images (0 without ``n``)."""
+        if self.n is None:
+            return 0.0
+        p = min(max(self.mean, 0.0), 1.0)
+        return math.sqrt(p * (1 - p) / self.n)
 
     @property
     def noise(self) -> float:
-        return 2 * math.sqrt(2) * self.std
+        return 2 * math.sqrt(2) * max(self.std, self.floor)
 
     def __str__(self) -> str:
         pct = all(0 <= v <= 1 for v in self.values)
         f = (lambda v: f"{100 * v:.1f}") if pct else (lambda v: f"{v:.4g}")
         unit = " points" if pct else ""
+        floor = (f" (the std is below the binomial error of one accuracy on {self.n:,} images, "
+                 f"{f(self.floor)}{unit}, which is used instead)" if self.floor > self.std else "")
         return (f"{len(self.values)} seeds: {', '.join(f(v) for v in self.values)}; "
-                f"std {f(self.std)}{unit}, noise band for a difference ±{f(self.noise)}{unit}")
+                f"std {f(self.std)}{unit}{floor}, noise band for a difference ±{f(self.noise)}{unit}")
 
 
-def spread(values) -> Spread:
+def spread(values, n=None) -> Spread:
     """The spread of repeated runs (e.g. test accuracies from 3 seeds).
+
+    ``n``: the number of images each value (an accuracy between 0 and 1) was measured on; the
+    standard deviation is then at least the binomial error of one such accuracy.
 
     >>> s = spread([0.70, 0.72, 0.71])
     >>> round(s.std, 3), round(s.noise, 3)
     (0.01, 0.028)
     >>> print(s)
     3 seeds: 70.0, 72.0, 71.0; std 1.0 points, noise band for a difference ±2.8 points
+    >>> round(spread([0.10, 0.10, 0.10], n=250).noise, 3)   # 3 nets at chance agree: the floor
+    0.054
     """
     try:
         vals = tuple(_num(v, "each value") for v in values)
@@ -162,6 +182,11 @@ def spread(values) -> Spread:
         raise err
     if len(vals) < 2:
         raise ValueError(f"values must hold at least 2 runs (seeds) to measure a spread; got {len(vals)}")
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive whole number of images; got {n!r}")
+        if not all(0 <= v <= 1 for v in vals):
+            raise ValueError(f"n is for accuracies (values between 0 and 1); got {vals}")
     mean = sum(vals) / len(vals)
     std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
-    return Spread(vals, mean, std)
+    return Spread(vals, mean, std, n)

@@ -76,6 +76,29 @@ def test_spread():
     assert cnnkit.spread is spread
 
 
+def test_spread_binomial_floor():
+    # three nets stuck at chance agree exactly: without n the band is 0 and any difference "beats" it
+    agree = [0.1, 0.1, 0.1]
+    assert spread(agree).noise < 1e-12
+    s = spread(agree, n=250)
+    assert math.isclose(s.floor, math.sqrt(0.1 * 0.9 / 250))
+    assert math.isclose(s.noise, 2 * math.sqrt(2) * s.floor)
+    assert "binomial error of one accuracy on 250 images" in str(s)
+    # 10.4% vs 10.0% on 250 images (one image) is within that band
+    assert not check_beats("quick", "x", 0.104, 0.100, noise=s.noise, at="medium")
+    # a measured spread larger than the floor is used as it is, and the printout does not change
+    wide = spread([0.40, 0.45, 0.50], n=10_000)
+    assert wide.std > wide.floor and math.isclose(wide.noise, 2 * math.sqrt(2) * wide.std)
+    assert str(wide) == str(spread([0.40, 0.45, 0.50]))
+    # the floor shrinks with more images
+    assert spread(agree, n=10_000).noise < s.noise
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="positive whole number"):
+            spread(agree, n=bad)
+    with pytest.raises(ValueError, match="accuracies"):
+        spread([30.0, 31.0], n=100)
+
+
 def test_verdicts_read_back_by_the_report(capsys):
     import nbformat
     check_beats("quick", "close", 0.51, 0.50, noise=0.05, at="medium")
