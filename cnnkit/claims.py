@@ -23,6 +23,8 @@ from numbers import Real
 
 import torch
 
+from .train_errors import check_positive
+
 PROFILES = ("quick", "medium", "full")
 
 
@@ -182,11 +184,9 @@ def spread(values, n=None) -> Spread:
         raise err
     if len(vals) < 2:
         raise ValueError(f"values must hold at least 2 runs (seeds) to measure a spread; got {len(vals)}")
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive whole number of images; got {n!r}")
-        if not all(0 <= v <= 1 for v in vals):
-            raise ValueError(f"n is for accuracies (values between 0 and 1); got {vals}")
+    check_positive(n, "n (the number of images)", integer=True, allow_none=True)
+    if n is not None and not all(0 <= v <= 1 for v in vals):
+        raise ValueError(f"n is for accuracies (values between 0 and 1); got {vals}")
     mean = sum(vals) / len(vals)
     std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
     return Spread(vals, mean, std, n)

@@ -92,8 +92,11 @@ def test_spread_binomial_floor():
     assert str(wide) == str(spread([0.40, 0.45, 0.50]))
     # the floor shrinks with more images
     assert spread(agree, n=10_000).noise < s.noise
-    for bad in (0, -5, 2.5, True):
-        with pytest.raises(ValueError, match="positive whole number"):
+    for bad in (0, -5):
+        with pytest.raises(ValueError, match="must be > 0"):
+            spread(agree, n=bad)
+    for bad in (2.5, True, "250"):
+        with pytest.raises(TypeError, match="must be an int"):
             spread(agree, n=bad)
     with pytest.raises(ValueError, match="accuracies"):
         spread([30.0, 31.0], n=100)
