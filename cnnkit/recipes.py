@@ -16,7 +16,7 @@ import math
 
 import torch
 
-from ._checks_args import check_number, check_tensor
+from ._checks_args import check_module, check_number, check_tensor
 
 
 def _num_classes(num_classes) -> int:
@@ -199,8 +199,7 @@ def max_norm_(module: torch.nn.Module, max_norm: float = 3.0) -> float:
     >>> max_norm_(lin, 1.0)
     1.0
     """
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+    check_module("module", module)
     if check_number("max_norm", max_norm) <= 0:
         raise ValueError(f"max_norm must be > 0; got {max_norm}")
     largest, found = 0.0, False
